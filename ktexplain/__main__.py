@@ -1,0 +1,3 @@
+from ktexplain.cli import main
+
+raise SystemExit(main())

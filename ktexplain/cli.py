@@ -1,0 +1,214 @@
+"""``ktexplain FILE...``: explain saved Keras Tuner output. A thin front end over the pipeline.
+
+Exit codes: 0 failures were found and explained; 2 usage error or unreadable input (missing,
+unreadable, binary, a directory that is not a Keras Tuner project); 3 the input was read but held no
+failed trial and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_NOTHING = 3
+EXIT_INTERNAL = 70
+BINARY_SNIFF = 8192
+
+
+class InputError(Exception):
+    """An input that cannot be read: reported in one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ktexplain",
+        description="Explain why a Keras Tuner search failed, from its saved output.",
+        epilog="`ktexplain patterns` lists the pattern database. Exit codes: 0 explained, "
+        "2 usage or unreadable input, 3 no failure found.",
+    )
+    parser.add_argument("paths", nargs="+", metavar="FILE", help="log file(s), or - for stdin")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--no-color", action="store_true", help="plain text (NO_COLOR works too)")
+    parser.add_argument("--compact", action="store_true", help="one line per cause")
+    parser.add_argument(
+        "--patterns", action="append", type=Path, default=[], metavar="DIR",
+        help="extra pattern directory (repeatable); overrides shipped patterns by id",
+    )
+    parser.add_argument(
+        "--source", action="append", type=Path, default=[], metavar="DIR",
+        help="where to look for the scripts a traceback names, to read the search space",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # never a traceback from ktexplain itself, unless asked for
+        if os.environ.get("KTEXPLAIN_DEBUG"):
+            raise
+        print(
+            f"ktexplain: internal error: {type(exc).__name__}: {exc} "
+            "(set KTEXPLAIN_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["patterns"] and not Path("patterns").is_file():
+        return list_patterns(args_list[1:])
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    from ktexplain import pipeline
+    from ktexplain.render import render_reports, reports_to_json
+
+    db = pipeline.database(args.patterns)
+    for error in db.errors:
+        print(f"ktexplain: pattern file skipped: {error}", file=sys.stderr)
+    all_reports = []
+    failed_inputs = 0
+    for name in args.paths:
+        try:
+            failures = read_failures(name, args.source)
+        except InputError as exc:
+            print(f"ktexplain: {exc}", file=sys.stderr)
+            failed_inputs += 1
+            continue
+        if not failures:
+            print(f"ktexplain: no failed trial or traceback found in {_label(name)}",
+                  file=sys.stderr)
+            continue
+        all_reports.extend(pipeline.reports(failures, db))
+    if args.json:
+        json.dump(reports_to_json(all_reports), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif all_reports:
+        color = False if args.no_color or os.environ.get("NO_COLOR") else None
+        render_reports(all_reports, file=sys.stdout, color=color, compact=args.compact)
+    if failed_inputs:
+        return EXIT_USAGE
+    return EXIT_OK if all_reports else EXIT_NOTHING
+
+
+def _label(name: str) -> str:
+    return "<stdin>" if name == "-" else name
+
+
+def read_failures(name: str, source_dirs: Sequence[Path] = ()) -> list:  # type: ignore[type-arg]
+    from ktexplain.sources.code import SourceSpaces, with_source_space
+    from ktexplain.sources.text import failures_from_lines
+
+    if name == "-":
+        data = sys.stdin.buffer.read()
+        _reject_binary(data[:BINARY_SNIFF], "<stdin>")
+        text, bad = _decode(data)
+        if bad is not None:
+            _warn_decoding("<stdin>", bad)
+        failures = failures_from_lines(text.splitlines(), "<stdin>")
+        return with_source_space(failures, SourceSpaces([Path.cwd(), *source_dirs]))
+    path = Path(name)
+    if not path.exists():
+        raise InputError(f"{name}: no such file")
+    if path.is_dir():
+        if any(path.glob("trial_*/trial.json")) or any(path.glob("*/trial_*/trial.json")):
+            raise InputError(
+                f"{name}: is a Keras Tuner project directory; reading those is not supported "
+                "yet — pass the saved log instead"
+            )
+        raise InputError(f"{name}: is a directory, not a log file")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(BINARY_SNIFF)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    _reject_binary(head, name)
+    try:
+        failures = _stream(path)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    return with_source_space(failures, SourceSpaces([path.resolve().parent, *source_dirs]))
+
+
+def _stream(path: Path) -> list:  # type: ignore[type-arg]
+    from ktexplain.sources.text import TextReader
+
+    reader = TextReader(str(path))
+    first_bad: int | None = None
+    offset = 0
+    with path.open("rb") as handle:
+        for raw in handle:
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if first_bad is None:
+                    first_bad = offset + exc.start
+                line = raw.decode("utf-8", errors="replace")
+            offset += len(raw)
+            reader.feed(line)
+    if first_bad is not None:
+        _warn_decoding(str(path), first_bad)
+    return reader.failures_found()
+
+
+def _reject_binary(head: bytes, name: str) -> None:
+    if b"\x00" in head:
+        raise InputError(f"{name}: looks like a binary file, not a text log")
+
+
+def _decode(data: bytes) -> tuple[str, int | None]:
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return data.decode("utf-8", errors="replace"), exc.start
+
+
+def _warn_decoding(name: str, offset: int, stream: IO[str] | None = None) -> None:
+    print(
+        f"ktexplain: {name}: not valid UTF-8 (first bad byte at offset {offset}); "
+        "undecodable bytes shown as U+FFFD",
+        file=stream or sys.stderr,
+    )
+
+
+def list_patterns(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="ktexplain patterns", description="List the patterns.")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--patterns", action="append", type=Path, default=[], metavar="DIR")
+    args = parser.parse_args(list(argv))
+    from ktexplain import pipeline
+
+    db = pipeline.database(args.patterns)
+    for error in db.errors:
+        print(f"ktexplain: pattern file skipped: {error}", file=sys.stderr)
+    rows = [
+        {"id": p.id, "category": p.category, "dialects": list(p.dialects), "title": p.title,
+         "source": p.source}
+        for p in db.patterns
+    ]
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    from rich.table import Table
+
+    from ktexplain.render import make_console
+
+    table = Table("id", "category", "dialects", "title", box=None)
+    for row in rows:
+        table.add_row(row["id"], row["category"], ", ".join(row["dialects"]), row["title"])
+    color = False if os.environ.get("NO_COLOR") else None
+    make_console(sys.stdout, color).print(table)
+    return EXIT_OK

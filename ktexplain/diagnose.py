@@ -1,0 +1,168 @@
+"""Failure → Diagnosis: match the pattern database, extract values, link the hyperparameter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ktexplain.failure import (
+    Diagnosis,
+    ExceptionRecord,
+    Failure,
+    HyperParameterLink,
+    Trial,
+)
+from ktexplain.patterns import Database, Pattern
+from ktexplain.templates import fill
+from ktexplain.validity import parse_valid, suggest
+
+
+def diagnose(failure: Failure, database: Database) -> Diagnosis:
+    best: tuple[Pattern, ExceptionRecord, dict[str, str]] | None = None
+    # Patterns in priority order; within one priority, the first cause in the chain wins:
+    # the exception Keras raised is more specific than whatever wrapped it later.
+    for pattern in sorted(database.patterns, key=lambda p: -p.priority):
+        if best is not None and pattern.priority < best[0].priority:
+            break
+        for record in failure.chain:
+            groups = pattern.search(record.type, record.message)
+            if groups is not None:
+                if best is None:
+                    best = (pattern, record, groups)
+                break
+    if best is None:
+        return _unknown(failure)
+    pattern, record, groups = best
+    return _explain(failure, pattern, record, groups)
+
+
+def _unknown(failure: Failure) -> Diagnosis:
+    record = failure.exception
+    return Diagnosis(
+        failure=failure,
+        category="unknown",
+        exception=record,
+        title=record.headline(),
+        dialect=dialect_of(failure),
+    )
+
+
+def _explain(
+    failure: Failure, pattern: Pattern, record: ExceptionRecord, groups: dict[str, str]
+) -> Diagnosis:
+    fields: dict[str, Any] = {**pattern.statics, **groups}
+    value = _clean(groups.get("value"))
+    argument = fields.get("argument")
+    link = link_hyperparameter(failure.trial, value, argument, pattern.hyperparameter_hint)
+    offending_name = argument
+    if link is not None:
+        offending_name = link.name
+        if value is None:
+            value = format_value(link.value)
+    if value is not None:
+        fields["value"] = value
+    template = pattern.fix
+    if link is not None:
+        fields.update(_hp_fields(link, pattern, value))
+        template = pattern.fix_with_hp or pattern.fix
+    return Diagnosis(
+        failure=failure,
+        category=pattern.category,
+        exception=record,
+        pattern_id=pattern.id,
+        title=fill(pattern.title, fields),
+        offending_name=offending_name,
+        offending_value=value,
+        expected_value=_clean(groups.get("expected")),
+        layer=fields.get("layer"),
+        optimizer=fields.get("optimizer"),
+        constraint=fill(pattern.rule, fields) if pattern.rule else None,
+        hyperparameter=link,
+        fix=fill(template, fields) if template else None,
+        dialect=dialect_of(failure),
+    )
+
+
+def _hp_fields(link: HyperParameterLink, pattern: Pattern, value: str | None) -> dict[str, str]:
+    space = link.spec.describe() if link.spec else f"the value of {link.name!r}"
+    suggestion = None
+    if link.spec is not None and pattern.valid:
+        suggestion = suggest(link.spec, parse_valid(pattern.valid))
+    if suggestion is None:
+        suggestion = f"a search space for {link.name!r} that cannot produce {value}"
+    return {
+        "hp": link.name,
+        "hp_value": format_value(link.value),
+        "hp_space": space,
+        "hp_suggestion": suggestion,
+    }
+
+
+def link_hyperparameter(
+    trial: Trial | None, value: str | None, argument: str | None, hints: tuple[str, ...]
+) -> HyperParameterLink | None:
+    """Name the hyperparameter that produced the offending value, if one plausibly did.
+
+    An argument whose name is a hyperparameter with that value wins; then the only
+    hyperparameter with that value; then the pattern's hints (for messages with no value, such
+    as a diverged loss blamed on ``learning_rate``).
+    """
+    if trial is None or not trial.hyperparameters:
+        return None
+    candidates = {k: v for k, v in trial.hyperparameters.items() if not k.startswith("tuner/")}
+
+    def make(name: str) -> HyperParameterLink:
+        return HyperParameterLink(name, candidates[name], trial.spec(name))
+
+    if value is not None:
+        if argument in candidates and same_value(candidates[argument], value):
+            return make(argument)
+        equal = [k for k, v in candidates.items() if same_value(v, value)]
+        if len(equal) == 1:
+            return make(equal[0])
+        preferred = [k for k in equal if argument and argument in k]
+        if len(preferred) == 1:
+            return make(preferred[0])
+    for hint in hints:
+        if hint in candidates:
+            return make(hint)
+    return None
+
+
+def same_value(hp_value: Any, text: str) -> bool:
+    if isinstance(hp_value, bool):
+        return str(hp_value).lower() == text.lower()
+    if isinstance(hp_value, (int, float)):
+        try:
+            return float(hp_value) == float(text)
+        except ValueError:
+            return False
+    return str(hp_value) == text
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value)) if abs(value) < 1e15 else repr(value)
+    return str(value)
+
+
+def _clean(text: str | None) -> str | None:
+    if text is None:
+        return None
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"`":
+        text = text[1:-1]
+    return text
+
+
+def dialect_of(failure: Failure) -> str | None:
+    """keras3, keras2 or tf-op, read from the frames' paths and the exception type."""
+    types = " ".join(r.type for r in failure.chain)
+    paths = " ".join(f.filename for r in failure.chain for f in r.frames)
+    text = paths + " " + " ".join(r.message[:4000] for r in failure.chain)
+    if "keras/src/engine/" in text or "keras/engine/" in text or "tf_keras/" in text:
+        return "keras2"
+    if "keras/src/" in text:
+        return "keras3"
+    if "errors_impl" in types or "InvalidArgumentError" in types:
+        return "tf-op"
+    return None

@@ -1,0 +1,191 @@
+"""The data model every source produces and every renderer consumes.
+
+A source (text log, notebook, tuner directory, live exception) turns its input into `Failure`
+records; `diagnose` turns a `Failure` into a `Diagnosis`; `runs.group` folds diagnoses into
+`Report`s. Nothing past the source knows where a failure came from except through `origin`.
+All records are frozen: the middle of the pipeline is pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+CATEGORIES = (
+    "data-shape",
+    "hyperparameter-value",
+    "layer-constraint",
+    "activation",
+    "optimizer",
+    "environment",
+    "tuner-usage",
+    "unknown",
+)
+
+
+@dataclass(frozen=True)
+class Frame:
+    filename: str
+    lineno: int | None
+    function: str
+    line: str | None = None
+
+
+@dataclass(frozen=True)
+class ExceptionRecord:
+    """One exception of a chain: its type as printed, its message with ANSI stripped."""
+
+    type: str
+    message: str
+    frames: tuple[Frame, ...] = ()
+
+    @property
+    def short_type(self) -> str:
+        return self.type.rsplit(".", 1)[-1]
+
+    def headline(self) -> str:
+        first = self.message.strip().splitlines()[0] if self.message.strip() else ""
+        return f"{self.type}: {first}" if first else self.type
+
+
+@dataclass(frozen=True)
+class HyperParameterSpec:
+    """A search-space entry as keras-tuner stores it (`class_name` + `config`)."""
+
+    name: str
+    class_name: str
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+    def describe(self, **overrides: Any) -> str:
+        """Render as the call that defines it, e.g. ``hp.Int('filters', min_value=0, ...)``."""
+        config = {**self.config, **overrides}
+        keys = {
+            "Int": ("min_value", "max_value", "step", "sampling"),
+            "Float": ("min_value", "max_value", "step", "sampling"),
+            "Choice": ("values", "ordered"),
+            "Boolean": ("default",),
+            "Fixed": ("value",),
+        }.get(self.class_name, tuple(k for k in config if k not in ("name", "conditions")))
+        parts = [repr(self.name)]
+        for key in keys:
+            value = config.get(key)
+            if value is None or (key == "sampling" and value == "linear"):
+                continue
+            if key == "ordered" and value in (True, None):
+                continue
+            parts.append(f"{key}={_short(value)}")
+        return f"hp.{self.class_name}({', '.join(parts)})"
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return repr(value)
+    return repr(value)
+
+
+@dataclass(frozen=True)
+class Trial:
+    """What is known of the trial a failure happened in.
+
+    ``number`` is the 1-based ``Running Trial #N`` of the log; ``trial_id`` the 0-based,
+    zero-padded id of ``trial_<id>/``. Either may be unknown. ``values_truncated`` names values
+    that the log's table cut to 15 characters plus ``...``.
+    """
+
+    number: int | None = None
+    trial_id: str | None = None
+    hyperparameters: Mapping[str, Any] = field(default_factory=dict)
+    space: tuple[HyperParameterSpec, ...] = ()
+    status: str | None = None
+    values_truncated: frozenset[str] = frozenset()
+    construction: bool = False
+
+    @property
+    def label(self) -> str:
+        if self.construction:
+            return "tuner construction (default values)"
+        if self.number is not None:
+            return f"#{self.number}"
+        if self.trial_id is not None:
+            return f"trial_{self.trial_id}"
+        return "?"
+
+    def spec(self, name: str) -> HyperParameterSpec | None:
+        return next((s for s in self.space if s.name == name), None)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where in the input a failure was found: ``run.log:120`` or ``<live>``."""
+
+    source: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}" if self.line is not None else self.source
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed trial (or one uncaught exception), whatever the input was.
+
+    ``chain`` is in the order Python prints it: the first cause first, the exception that was
+    finally raised last. ``traceback_text`` keeps the original text, so nothing is ever lost.
+    ``tripped_limit`` is set when this trial's traceback was carried inside keras-tuner's
+    ``Number of consecutive failures exceeded the limit`` RuntimeError.
+    """
+
+    chain: tuple[ExceptionRecord, ...]
+    origin: Origin
+    trial: Trial | None = None
+    traceback_text: str = ""
+    tripped_limit: int | None = None
+    synthetic: bool = False
+
+    @property
+    def exception(self) -> ExceptionRecord:
+        return self.chain[-1]
+
+
+@dataclass(frozen=True)
+class HyperParameterLink:
+    name: str
+    value: Any
+    spec: HyperParameterSpec | None = None
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What a failure means. ``exception`` is the member of the chain the pattern matched."""
+
+    failure: Failure
+    category: str
+    exception: ExceptionRecord
+    pattern_id: str | None = None
+    title: str | None = None
+    offending_name: str | None = None
+    offending_value: str | None = None
+    expected_value: str | None = None
+    layer: str | None = None
+    optimizer: str | None = None
+    constraint: str | None = None
+    hyperparameter: HyperParameterLink | None = None
+    fix: str | None = None
+    dialect: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """One cause, with every trial it happened in (in order of first appearance)."""
+
+    diagnosis: Diagnosis
+    failures: tuple[Failure, ...]
+
+    @property
+    def occurrences(self) -> int:
+        return len(self.failures)
+
+    @property
+    def trials(self) -> tuple[Trial, ...]:
+        return tuple(f.trial for f in self.failures if f.trial is not None)

@@ -1,0 +1,301 @@
+"""Load, validate and compile the pattern database (``patterns/*.toml``).
+
+A broken file never takes the others down: `load_database` returns the patterns that loaded
+and a `PatternError` for each problem, naming the file, the TOML line and the pattern id.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from ktexplain.failure import CATEGORIES
+from ktexplain.templates import TemplateError, fields_of
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DIALECTS = ("keras3", "keras2", "tf-op", "keras-tuner", "python")
+HP_FIELDS = frozenset({"hp", "hp_value", "hp_space", "hp_suggestion"})
+STATIC_FIELDS = ("argument", "layer", "optimizer")
+TEMPLATE_KEYS = ("title", "rule", "fix", "fix_with_hp")
+KNOWN_KEYS = frozenset(
+    {
+        "id",
+        "title",
+        "dialects",
+        "exception",
+        "priority",
+        "regex",
+        "valid",
+        "hyperparameter_hint",
+        "rule",
+        "fix",
+        "fix_with_hp",
+        "examples",
+        "notes",
+        *STATIC_FIELDS,
+    }
+)
+MATCH_TIMEOUT = 0.25  # seconds per regex search: a catastrophic pattern costs this, no more
+MAX_MESSAGE = 200_000  # characters of a message searched; the rest is never a cause
+
+
+@dataclass(frozen=True)
+class Example:
+    message: str
+    fixture: str | None = None
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class Pattern:
+    id: str
+    category: str
+    title: str
+    regexes: tuple[Any, ...]  # compiled `regex` patterns
+    dialects: tuple[str, ...]
+    exception_types: tuple[str, ...] = ()
+    priority: int = 50
+    statics: Mapping[str, str] = field(default_factory=dict)
+    valid: str | None = None
+    hyperparameter_hint: tuple[str, ...] = ()
+    rule: str | None = None
+    fix: str | None = None
+    fix_with_hp: str | None = None
+    examples: tuple[Example, ...] = ()
+    source: str = ""
+
+    def search(self, exception_type: str, message: str) -> dict[str, str] | None:
+        """Return the named groups of the first regex that matches, or None.
+
+        A regex that runs past `MATCH_TIMEOUT` counts as no match: one bad user pattern must not
+        hang the explanation of a traceback the user is waiting for.
+        """
+        if self.exception_types and exception_type.rsplit(".", 1)[-1] not in self.exception_types:
+            return None
+        text = message[:MAX_MESSAGE]
+        for compiled in self.regexes:
+            try:
+                found = compiled.search(text, timeout=MATCH_TIMEOUT)
+            except TimeoutError:
+                continue
+            if found is not None:
+                return {k: v for k, v in found.groupdict().items() if v is not None}
+        return None
+
+
+@dataclass(frozen=True)
+class PatternError:
+    file: str
+    message: str
+    line: int | None = None
+    pattern_id: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        pid = f" [{self.pattern_id}]" if self.pattern_id else ""
+        return f"{where}{pid}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Database:
+    patterns: tuple[Pattern, ...]
+    errors: tuple[PatternError, ...] = ()
+
+    def by_id(self, pattern_id: str) -> Pattern | None:
+        return next((p for p in self.patterns if p.id == pattern_id), None)
+
+
+def builtin_dir() -> Path:
+    """The shipped patterns: ``patterns/`` of a checkout, or ``ktexplain/patterns`` of a wheel."""
+    root = Path(__file__).resolve().parent.parent
+    if (root / "patterns").is_dir() and (root / "pyproject.toml").is_file():
+        return root / "patterns"
+    import importlib.resources
+
+    try:
+        return Path(str(importlib.resources.files("ktexplain.patterns")))
+    except (ModuleNotFoundError, TypeError):
+        return Path(__file__).resolve().parent / "patterns"
+
+
+def user_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("ktexplain")) / "patterns"
+
+
+def default_dirs(extra: Iterable[Path] = ()) -> list[Path]:
+    dirs = [builtin_dir()]
+    if os.environ.get("KTEXPLAIN_NO_USER_PATTERNS") != "1":
+        dirs.append(user_dir())
+    dirs.extend(extra)
+    return dirs
+
+
+def load_database(dirs: Iterable[Path] | None = None) -> Database:
+    patterns: list[Pattern] = []
+    errors: list[PatternError] = []
+    seen: dict[str, str] = {}
+    for directory in dirs if dirs is not None else default_dirs():
+        directory = Path(directory)
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.glob("*.toml")):
+            loaded, problems = load_file(path)
+            errors.extend(problems)
+            for pattern in loaded:
+                if pattern.id in seen:
+                    # A later directory (user, --patterns) overrides an earlier one by id.
+                    patterns = [p for p in patterns if p.id != pattern.id]
+                seen[pattern.id] = str(path)
+                patterns.append(pattern)
+    return Database(tuple(patterns), tuple(errors))
+
+
+def load_file(path: Path) -> tuple[list[Pattern], list[PatternError]]:
+    name = str(path)
+    try:
+        raw = path.read_bytes().decode("utf-8")
+        data = tomllib.loads(raw)
+    except UnicodeDecodeError as exc:
+        return [], [PatternError(name, f"not UTF-8 ({exc.reason})")]
+    except tomllib.TOMLDecodeError as exc:
+        line = _toml_error_line(str(exc))
+        return [], [PatternError(name, f"invalid TOML: {exc}", line=line)]
+    except OSError as exc:
+        return [], [PatternError(name, f"cannot read: {exc.strerror or exc}")]
+    category = data.get("category")
+    if category not in CATEGORIES:
+        return [], [PatternError(name, f"`category` must be one of {', '.join(CATEGORIES)}")]
+    entries = data.get("pattern", [])
+    if not isinstance(entries, list):
+        return [], [PatternError(name, "`pattern` must be an array of tables ([[pattern]])")]
+    patterns: list[Pattern] = []
+    errors: list[PatternError] = []
+    for index, entry in enumerate(entries):
+        line = _entry_line(raw, index)
+        try:
+            patterns.append(_build(entry, category, name))
+        except ValueError as exc:
+            pid = entry.get("id") if isinstance(entry, dict) else None
+            errors.append(PatternError(name, str(exc), line=line, pattern_id=pid))
+    return patterns, errors
+
+
+def _build(entry: Any, category: str, source: str) -> Pattern:
+    if not isinstance(entry, dict):
+        raise ValueError("a pattern must be a table")
+    pid = entry.get("id")
+    if not isinstance(pid, str) or not regex.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", pid):
+        raise ValueError("`id` must be kebab-case text")
+    unknown = set(entry) - KNOWN_KEYS
+    if unknown:
+        raise ValueError(f"unknown key(s): {', '.join(sorted(unknown))}")
+    raw_regexes = entry.get("regex")
+    if isinstance(raw_regexes, str):
+        raw_regexes = [raw_regexes]
+    if not raw_regexes or not all(isinstance(r, str) for r in raw_regexes):
+        raise ValueError("`regex` must be a string or a non-empty list of strings")
+    compiled = []
+    groups: set[str] | None = None
+    for source_regex in raw_regexes:
+        try:
+            pattern = regex.compile(source_regex)
+        except regex.error as exc:
+            raise ValueError(f"regex does not compile: {exc}") from None
+        compiled.append(pattern)
+        names = set(pattern.groupindex)
+        groups = names if groups is None else groups & names
+    dialects = tuple(entry.get("dialects", ()))
+    bad = [d for d in dialects if d not in DIALECTS]
+    if not dialects or bad:
+        raise ValueError(f"`dialects` must list some of {', '.join(DIALECTS)}")
+    statics = {k: entry[k] for k in STATIC_FIELDS if isinstance(entry.get(k), str)}
+    available = (groups or set()) | set(statics)
+    templates: dict[str, str | None] = {}
+    for key in TEMPLATE_KEYS:
+        text = entry.get(key)
+        if text is None:
+            templates[key] = None
+            continue
+        if not isinstance(text, str):
+            raise ValueError(f"`{key}` must be text")
+        try:
+            used = fields_of(text)
+        except TemplateError as exc:
+            raise ValueError(f"`{key}`: {exc}") from None
+        allowed = available | (HP_FIELDS if key == "fix_with_hp" else set())
+        missing = used - allowed
+        if missing:
+            raise ValueError(
+                f"`{key}` uses {', '.join(sorted('{' + m + '}' for m in missing))}, which not "
+                "every regex of this pattern provides"
+            )
+        templates[key] = text
+    if templates["title"] is None:
+        raise ValueError("`title` is required")
+    valid = entry.get("valid")
+    if valid is not None:
+        from ktexplain.validity import parse_valid
+
+        try:
+            parse_valid(valid)
+        except ValueError as exc:
+            raise ValueError(f"`valid`: {exc}") from None
+    examples = []
+    for example in entry.get("examples", ()):
+        if not isinstance(example, dict) or not isinstance(example.get("message"), str):
+            raise ValueError("each example needs a `message`")
+        examples.append(
+            Example(example["message"], example.get("fixture"), _opt_str(example.get("value")))
+        )
+    exception_types = entry.get("exception", ())
+    if isinstance(exception_types, str):
+        exception_types = (exception_types,)
+    return Pattern(
+        id=pid,
+        category=category,
+        title=templates["title"] or pid,
+        regexes=tuple(compiled),
+        dialects=dialects,
+        exception_types=tuple(exception_types),
+        priority=int(entry.get("priority", 50)),
+        statics=statics,
+        valid=valid,
+        hyperparameter_hint=tuple(entry.get("hyperparameter_hint", ())),
+        rule=templates["rule"],
+        fix=templates["fix"],
+        fix_with_hp=templates["fix_with_hp"],
+        examples=tuple(examples),
+        source=source,
+    )
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _toml_error_line(message: str) -> int | None:
+    found = regex.search(r"line (\d+)", message)
+    return int(found.group(1)) if found else None
+
+
+def _entry_line(raw: str, index: int) -> int | None:
+    """The line of the index-th ``[[pattern]]`` header, for error messages."""
+    count = -1
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if line.strip() == "[[pattern]]":
+            count += 1
+            if count == index:
+                return number
+    return None

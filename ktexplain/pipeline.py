@@ -1,0 +1,26 @@
+"""The one pipeline every front end uses: failures → diagnoses → reports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from ktexplain.diagnose import diagnose
+from ktexplain.failure import Failure, Report
+from ktexplain.patterns import Database, default_dirs, load_database
+from ktexplain.runs import group
+
+
+def database(extra: str | Path | Sequence[str | Path] | None = None) -> Database:
+    """The shipped patterns, the user's config-dir patterns, then `extra` directories."""
+    if extra is None:
+        extras: list[Path] = []
+    elif isinstance(extra, (str, Path)):
+        extras = [Path(extra)]
+    else:
+        extras = [Path(p) for p in extra]
+    return load_database(default_dirs(extras))
+
+
+def reports(failures: Iterable[Failure], db: Database) -> list[Report]:
+    return group(diagnose(failure, db) for failure in failures)

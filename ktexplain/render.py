@@ -1,0 +1,227 @@
+"""Reports → terminal (rich) or JSON. Renderers never re-parse: they show what diagnosis found.
+
+Every string that came from an error message is wrapped in `rich.text.Text`, never interpreted as
+markup: a message full of ``[brackets]`` (TensorFlow's ``[[{{node dense/MatMul}}]]``) is shown
+verbatim.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import IO, Any
+
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ktexplain import __version__
+from ktexplain.diagnose import format_value
+from ktexplain.failure import Diagnosis, Report, Trial
+
+CATEGORY_STYLE = {
+    "data-shape": "cyan",
+    "hyperparameter-value": "magenta",
+    "layer-constraint": "blue",
+    "activation": "green",
+    "optimizer": "yellow",
+    "environment": "bright_black",
+    "tuner-usage": "white",
+    "unknown": "red",
+}
+MAX_TRIALS_LISTED = 12
+MAX_MESSAGE_LINES = 12
+
+
+def make_console(file: IO[str] | None = None, color: bool | None = None, width: int | None = None
+                 ) -> Console:
+    """`color=None` lets rich decide (terminal or not, NO_COLOR); False forces plain text."""
+    return Console(
+        file=file,
+        no_color=color is False or None,
+        color_system=None if color is False else "auto",
+        highlight=False,
+        emoji=False,
+        markup=False,
+        width=width,
+        force_terminal=True if color is True else None,
+    )
+
+
+def render_reports(
+    reports: Sequence[Report],
+    file: IO[str] | None = None,
+    color: bool | None = None,
+    compact: bool = False,
+    console: Console | None = None,
+) -> None:
+    console = console or make_console(file, color)
+    for index, report in enumerate(reports, start=1):
+        console.print(compact_line(report) if compact else report_panel(report, index, len(reports)))
+
+
+def compact_line(report: Report) -> Text:
+    d = report.diagnosis
+    text = Text("ktexplain: ", style="bold")
+    text.append(f"[{d.category}] ", style=CATEGORY_STYLE.get(d.category, ""))
+    text.append(d.title or d.exception.headline())
+    if d.hyperparameter is not None:
+        text.append(f" — {d.hyperparameter.name}={format_value(d.hyperparameter.value)}")
+    if d.fix:
+        text.append(f" — fix: {d.fix}", style="dim")
+    return text
+
+
+def report_panel(report: Report, index: int = 1, total: int = 1) -> Panel:
+    d = report.diagnosis
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row("exception", _exception_text(d))
+    if d.offending_value is not None or d.offending_name is not None:
+        offending = Text()
+        if d.offending_name:
+            offending.append(f"{d.offending_name} = ")
+        offending.append(d.offending_value or "?", style="bold red")
+        if d.expected_value is not None:
+            offending.append("   expected ", style="dim")
+            offending.append(d.expected_value, style="bold green")
+        grid.add_row("offending", offending)
+    if d.layer:
+        grid.add_row("layer", Text(d.layer))
+    if d.optimizer:
+        grid.add_row("optimizer", Text(d.optimizer))
+    if d.constraint:
+        grid.add_row("rule", Text(d.constraint))
+    if d.hyperparameter is not None:
+        link = d.hyperparameter
+        text = Text(f"{link.name} = ")
+        text.append(format_value(link.value), style="bold red")
+        if link.spec is not None:
+            text.append("  ←  ", style="dim")
+            text.append(link.spec.describe())
+        grid.add_row("hyperparameter", text)
+    grid.add_row("trials", _trials_text(report))
+    first_trial = next((t for t in report.trials if t.hyperparameters), None)
+    if first_trial is not None:
+        grid.add_row("values", _values_text(first_trial, d))
+    if d.fix:
+        grid.add_row("fix", Text(d.fix, style="bold"))
+    where = Text(str(report.failures[0].origin), style="dim")
+    if d.dialect:
+        where.append(f"  ({d.dialect})", style="dim")
+    if d.pattern_id:
+        where.append(f"  pattern {d.pattern_id}", style="dim")
+    grid.add_row("source", where)
+    body: RenderableType = grid
+    title_text = d.title or d.exception.headline()
+    headline = Text(title_text, style="bold")
+    body = Group(headline, Text(""), grid)
+    style = CATEGORY_STYLE.get(d.category, "")
+    count = f" ×{report.occurrences}" if report.occurrences > 1 else ""
+    return Panel(
+        body,
+        title=Text(f" {index}/{total} · {d.category}{count} ", style=f"bold {style}"),
+        title_align="left",
+        border_style=style,
+        expand=True,
+    )
+
+
+def _exception_text(d: Diagnosis) -> Text:
+    lines = [line for line in d.exception.message.strip().splitlines() if line.strip()]
+    shown = lines[:MAX_MESSAGE_LINES]
+    text = Text(d.exception.type, style="bold")
+    if shown:
+        text.append(": ")
+        text.append("\n".join(shown))
+    if len(lines) > len(shown):
+        text.append(f"\n… {len(lines) - len(shown)} more lines", style="dim")
+    if d.offending_value:
+        text.highlight_regex(
+            r"(?<![\w.])" + re.escape(d.offending_value) + r"(?![\w])", style="bold red"
+        )
+    return text
+
+
+def _trials_text(report: Report) -> Text:
+    trials = [t for t in report.trials]
+    if not trials:
+        return Text(f"{report.occurrences} occurrence(s), trial unknown", style="dim")
+    labels = [t.label for t in trials[:MAX_TRIALS_LISTED]]
+    text = Text(", ".join(labels))
+    if len(trials) > MAX_TRIALS_LISTED:
+        text.append(f" … and {len(trials) - MAX_TRIALS_LISTED} more", style="dim")
+    if report.occurrences > 1:
+        text.append(f"   ({report.occurrences} failures)", style="dim")
+    if any(f.tripped_limit for f in report.failures):
+        limit = next(f.tripped_limit for f in report.failures if f.tripped_limit)
+        text.append(f"\nstopped the search: {limit} consecutive failures", style="dim")
+    return text
+
+
+def _values_text(trial: Trial, d: Diagnosis) -> Text:
+    text = Text(f"{trial.label}: ", style="dim")
+    items = [(k, v) for k, v in trial.hyperparameters.items() if not k.startswith("tuner/")]
+    for i, (name, value) in enumerate(items):
+        if i:
+            text.append(", ")
+        style = "bold red" if d.hyperparameter and d.hyperparameter.name == name else ""
+        text.append(f"{name}={format_value(value)}", style=style)
+        if name in trial.values_truncated:
+            text.append(" (cut by the log)", style="dim")
+    return text
+
+
+def reports_to_json(reports: Sequence[Report]) -> dict[str, Any]:
+    return {"version": __version__, "reports": [report_to_json(r) for r in reports]}
+
+
+def report_to_json(report: Report) -> dict[str, Any]:
+    d = report.diagnosis
+    hp = d.hyperparameter
+    return {
+        "source": str(report.failures[0].origin),
+        "category": d.category,
+        "pattern": d.pattern_id,
+        "title": d.title,
+        "dialect": d.dialect,
+        "exception": {"type": d.exception.type, "message": d.exception.message},
+        "offending": {
+            "name": d.offending_name,
+            "value": d.offending_value,
+            "expected": d.expected_value,
+        },
+        "layer": d.layer,
+        "optimizer": d.optimizer,
+        "constraint": d.constraint,
+        "hyperparameter": None
+        if hp is None
+        else {
+            "name": hp.name,
+            "value": _jsonable(hp.value),
+            "search_space": hp.spec.describe() if hp.spec else None,
+        },
+        "trials": [
+            {
+                "id": t.trial_id,
+                "number": t.number,
+                "construction": t.construction,
+                "hyperparameters": {k: _jsonable(v) for k, v in t.hyperparameters.items()},
+            }
+            for t in report.trials
+        ],
+        "occurrences": report.occurrences,
+        "fix": d.fix,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else str(value)
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return str(value)

@@ -1,0 +1,58 @@
+"""Across trials: fold repeated causes into one report each, in order of first appearance."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ktexplain.failure import Diagnosis, Failure, Report
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]+|/tmp/[^\s'\"]+|__inference_\w+|node \S+")
+
+
+def cause_key(diagnosis: Diagnosis) -> tuple[str, ...]:
+    """Two failures share a report when they are the same cause.
+
+    For a pattern match that blames a hyperparameter, the cause is the pattern and that
+    hyperparameter (``filters=0`` and ``filters=-16`` are one problem with one fix). Otherwise it
+    is the pattern and the offending value, or for an unknown failure the exception itself with
+    addresses and temporary paths masked.
+    """
+    if diagnosis.pattern_id is None:
+        message = _ADDRESS.sub("…", diagnosis.exception.message.strip())
+        return ("unknown", diagnosis.exception.type, message)
+    if diagnosis.hyperparameter is not None:
+        return (diagnosis.pattern_id, "hp", diagnosis.hyperparameter.name)
+    return (
+        diagnosis.pattern_id,
+        "value",
+        diagnosis.offending_name or "",
+        diagnosis.offending_value or "",
+    )
+
+
+def group(diagnoses: Iterable[Diagnosis]) -> list[Report]:
+    order: list[tuple[str, ...]] = []
+    first: dict[tuple[str, ...], Diagnosis] = {}
+    members: dict[tuple[str, ...], list[Failure]] = {}
+    for diagnosis in diagnoses:
+        key = cause_key(diagnosis)
+        if key not in first:
+            order.append(key)
+            first[key] = diagnosis
+            members[key] = []
+        if not any(_same_trial(diagnosis.failure, seen) for seen in members[key]):
+            members[key].append(diagnosis.failure)
+    return [Report(first[key], tuple(members[key])) for key in order]
+
+
+def _same_trial(a: Failure, b: Failure) -> bool:
+    """The tripping trial's traceback appears twice in a log: printed, then in the RuntimeError."""
+    if a.trial is None or b.trial is None:
+        return False
+    return (
+        a.trial.number == b.trial.number
+        and a.trial.trial_id == b.trial.trial_id
+        and a.trial.construction == b.trial.construction
+        and (a.trial.number is not None or a.trial.trial_id is not None)
+    )

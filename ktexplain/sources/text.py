@@ -1,0 +1,495 @@
+"""Text logs → Failures.
+
+Reads what a user really saved: combined stdout/stderr of a tuner run with TensorFlow's log
+noise, progress bars full of ``\\r`` and ANSI codes, keras-tuner's per-trial tables, the tracebacks
+of failed trials, and the final ``RuntimeError: Number of consecutive failures exceeded the limit``
+whose message carries the last trial's traceback as text. Also plain tracebacks copied from a
+terminal, with chains, ``^^^^`` markers, Keras 3 ``Arguments received by`` blocks and TensorFlow's
+``Detected at node`` blocks.
+
+The reader is a single pass over lines, keeping only the current traceback and per-trial facts,
+so a log of any size streams through. Linking tracebacks to trials is done at the end (see
+`_link_trials`): with stdout block-buffered and stderr not, the tables of a saved log can lag
+behind the tracebacks they belong to.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ktexplain.failure import ExceptionRecord, Failure, Frame, Origin, Trial
+
+ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+TRACEBACK = "Traceback (most recent call last):"
+CHAIN_SEPARATORS = (
+    "During handling of the above exception, another exception occurred:",
+    "The above exception was the direct cause of the following exception:",
+)
+FRAME = re.compile(r'^\s*File "(?P<file>[^"]*)", line (?P<line>\d+)(?:, in (?P<func>.*))?$')
+MARKERS = re.compile(r"^\s*[\^~]+[\s\^~]*$")
+EXCEPTION_LINE = re.compile(r"^(?P<type>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?::(?: (?P<msg>.*))?)?$")
+RUNNING_TRIAL = re.compile(r"^Search: Running Trial #(\d+)\s*$")
+TABLE_HEADER = re.compile(r"^Value\s*\|Best Value So Far\s*\|Hyperparameter\s*$")
+TRIAL_COMPLETE = re.compile(r"^Trial (\d+) Complete \[")
+OBJECTIVE_LINE = re.compile(r"^(?P<name>[\w/.\-]+): (?P<value>\S+)\s*$")
+LIMIT = re.compile(r"Number of consecutive failures exceeded the limit of (\d+)\.")
+LOSS = re.compile(r"(?<![\w/])loss: (nan|-?inf|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)", re.IGNORECASE)
+# Lines that end an exception message: structure printed by keras-tuner, Keras, TF or Python.
+BOUNDARIES = re.compile(
+    r"^(?:"
+    r"Traceback \(most recent call last\):"
+    r"|During handling of the above exception"
+    r"|The above exception was the direct cause"
+    r"|Search: Running Trial #\d+"
+    r"|Trial \d+ Complete \["
+    r"|Trial \w+ failed \d+ times?\."
+    r"|Value\s*\|Best Value So Far"
+    r"|Best \S+ So Far: "
+    r"|Total elapsed time: "
+    r"|Epoch \d+/\d+\s*$"
+    r"|\s*\d+/\d+ (?:━|\[)"
+    r"|[IWEF]\d{4} \d\d:\d\d:\d\d"
+    r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] "
+    r"|WARNING: All log messages before absl"
+    r"|\S+\.py:\d+: \w*Warning: "
+    r"|Search space summary$"
+    r"|Results summary$"
+    r"|Reloading Tuner from "
+    r"|Oracle triggered exit"
+    r")"
+)
+TRIAL_TABLE_COLUMN = 18
+
+
+def clean_line(raw: str) -> str:
+    """The text a terminal would finally show on this line: ANSI gone, last ``\\r`` segment."""
+    text = ANSI.sub("", raw.rstrip("\n").rstrip("\r"))
+    if "\r" in text:
+        segments = [s for s in text.split("\r") if s.strip()]
+        text = segments[-1] if segments else ""
+    return text
+
+
+def parse_value(text: str) -> Any:
+    text = text.strip()
+    if text in ("True", "False"):
+        return text == "True"
+    if text == "None":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+@dataclass
+class _TrialFacts:
+    number: int
+    line: int
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    truncated: set[str] = field(default_factory=set)
+    completed_line: int | None = None
+    objective: tuple[str, str] | None = None
+    first_loss: float | None = None
+    last_loss: float | None = None
+    peak_loss: float | None = None
+    loss_line: int | None = None
+
+    @property
+    def failed(self) -> bool:
+        """keras-tuner prints the objective after ``Trial N Complete`` only when there is one."""
+        return self.completed_line is not None and self.objective is None
+
+
+@dataclass
+class _Block:
+    """A traceback being read: frames, then an exception line and its message."""
+
+    line: int
+    trial_number: int | None
+    frames: list[Frame] = field(default_factory=list)
+    type: str | None = None
+    message: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Pending:
+    """Tracebacks of one chain, and whether it is the limit RuntimeError's embedded text."""
+
+    records: list[ExceptionRecord] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+    line: int = 0
+    trial_number: int | None = None
+    embedded_in_limit: int | None = None
+
+
+class TextReader:
+    """Feed lines, then call `failures()`. Memory grows with trials and failures, not lines."""
+
+    def __init__(self, source: str = "<text>") -> None:
+        self.source = source
+        self.trials: dict[int, _TrialFacts] = {}
+        self.failures: list[tuple[_Pending, int]] = []
+        self.current_trial: _TrialFacts | None = None
+        self.block: _Block | None = None
+        self.chain: _Pending | None = None
+        self.in_table = False
+        self.expect_objective = False
+        self.awaiting_chain = False
+        self.separator_seen = False
+        self.limit: int | None = None
+        self.limit_line: int | None = None
+        self.expect_embedded: int | None = None
+        self.frames_seen: list[Frame] = []
+        self.line_number = 0
+
+    # -- feeding ---------------------------------------------------------------------------
+    def feed(self, raw: str) -> None:
+        self.line_number += 1
+        if "\r" in raw and self.current_trial is not None:
+            self._scan_losses(ANSI.sub("", raw))
+        line = clean_line(raw)
+        if TRACEBACK in line and not line.startswith(TRACEBACK):
+            # stderr's traceback glued to the end of a progress bar that never got its newline
+            head, _, _ = line.partition(TRACEBACK)
+            self._feed_clean(head)
+            line = TRACEBACK
+        self._feed_clean(line)
+
+    def _feed_clean(self, line: str) -> None:
+        if self.block is not None:
+            if self._feed_block(line):
+                return
+        stripped = line.strip()
+        if self.awaiting_chain:
+            if not stripped:
+                return
+            if any(line.startswith(s) for s in CHAIN_SEPARATORS):
+                self.separator_seen = True
+                return
+            if line.startswith(TRACEBACK) and self.separator_seen:
+                self.awaiting_chain = self.separator_seen = False
+                self._start_block(keep_chain=True)
+                return
+            self._close_chain()
+        if line.startswith(TRACEBACK):
+            self._close_chain()
+            self._start_block(keep_chain=False)
+            return
+        if self.expect_embedded is not None and stripped:
+            self.expect_embedded = None
+        self._feed_structure(line, stripped)
+
+    def _feed_structure(self, line: str, stripped: str) -> None:
+        if self.in_table:
+            if "|" in line and not TABLE_HEADER.match(line):
+                self._table_row(line)
+                return
+            self.in_table = False
+        if self.expect_objective:
+            if not stripped:
+                self.expect_objective = False
+                return
+            self.expect_objective = False
+            found = OBJECTIVE_LINE.match(stripped)
+            if found and self.current_trial is not None and not stripped.startswith("Best "):
+                self.current_trial.objective = (found.group("name"), found.group("value"))
+                return
+        running = RUNNING_TRIAL.match(stripped)
+        if running:
+            number = int(running.group(1))
+            self.current_trial = self.trials.setdefault(
+                number, _TrialFacts(number, self.line_number)
+            )
+            return
+        if TABLE_HEADER.match(stripped):
+            self.in_table = True
+            return
+        complete = TRIAL_COMPLETE.match(stripped)
+        if complete:
+            number = int(complete.group(1))
+            facts = self.trials.setdefault(number, _TrialFacts(number, self.line_number))
+            facts.completed_line = self.line_number
+            self.current_trial = facts
+            self.expect_objective = True
+            return
+        if self.current_trial is not None and "loss: " in line:
+            self._scan_losses(line)
+
+    def _table_row(self, line: str) -> None:
+        parts = line.split("|", 2)
+        if len(parts) != 3 or self.current_trial is None:
+            return
+        value_text, name = parts[0], parts[2].strip()
+        if not name:
+            return
+        value = parse_value(value_text)
+        if isinstance(value, str) and value.endswith("...") and len(value) >= 15:
+            self.current_trial.truncated.add(name)
+        self.current_trial.hyperparameters[name] = value
+
+    def _scan_losses(self, text: str) -> None:
+        facts = self.current_trial
+        if facts is None:
+            return
+        for found in LOSS.finditer(text):
+            try:
+                value = float(found.group(1))
+            except ValueError:
+                continue
+            if facts.first_loss is None:
+                facts.first_loss = value
+            facts.last_loss = value
+            if math.isnan(value) or math.isinf(value):
+                facts.peak_loss = value
+                facts.loss_line = self.line_number
+            elif facts.peak_loss is None or (
+                not math.isnan(facts.peak_loss) and value > facts.peak_loss
+            ):
+                facts.peak_loss = value
+                facts.loss_line = self.line_number
+
+    # -- tracebacks --------------------------------------------------------------------------
+    def _start_block(self, keep_chain: bool) -> None:
+        number = self.current_trial.number if self.current_trial else None
+        if not keep_chain or self.chain is None:
+            self.chain = _Pending(line=self.line_number, trial_number=number)
+            if self.expect_embedded is not None:
+                self.chain.embedded_in_limit = self.expect_embedded
+                self.expect_embedded = None
+        self.block = _Block(self.line_number, number, text=[TRACEBACK])
+
+    def _feed_block(self, line: str) -> bool:
+        """Return True when the line was consumed by the traceback being read."""
+        block = self.block
+        assert block is not None
+        if block.type is None:
+            frame = FRAME.match(line)
+            if frame:
+                block.frames.append(
+                    Frame(frame.group("file"), int(frame.group("line")), frame.group("func") or "")
+                )
+                block.text.append(line)
+                return True
+            if not line.strip() or MARKERS.match(line):
+                block.text.append(line)
+                return True
+            if line.startswith((" ", "\t")):
+                if block.frames and block.frames[-1].line is None:
+                    last = block.frames[-1]
+                    block.frames[-1] = replace(last, line=line.strip())
+                block.text.append(line)
+                return True
+            if line.strip().startswith("[Previous line repeated"):
+                block.text.append(line)
+                return True
+            if line.startswith(TRACEBACK):
+                self._finish_block(None, "")
+                return False
+            if BOUNDARIES.match(line):
+                return True  # another stream's line landed between two frames
+            found = EXCEPTION_LINE.match(line)
+            if not found:
+                # Not a traceback after all (or cut short): keep what we have and move on.
+                self._finish_block(None, "")
+                return False
+            block.type = found.group("type")
+            block.message = [found.group("msg") or ""]
+            block.text.append(line)
+            return True
+        if BOUNDARIES.match(line):
+            self._end_exception()
+            return False
+        block.message.append(line)
+        block.text.append(line)
+        return True
+
+    def _end_exception(self) -> None:
+        block = self.block
+        assert block is not None
+        while block.message and not block.message[-1].strip():
+            block.message.pop()
+        while block.text and not block.text[-1].strip():
+            block.text.pop()
+        self._finish_block(block.type, "\n".join(block.message))
+
+    def _finish_block(self, type_name: str | None, message: str) -> None:
+        block, chain = self.block, self.chain
+        self.block = None
+        if chain is None or block is None:
+            return
+        self.frames_seen.extend(block.frames)
+        if type_name is None:
+            return
+        limit = LIMIT.search(message)
+        if type_name == "RuntimeError" and limit:
+            # keras-tuner's wrapper: the last trial's traceback follows as text.
+            self.limit = int(limit.group(1))
+            self.limit_line = block.line
+            self.expect_embedded = self.limit
+            self.chain = None
+            return
+        chain.records.append(ExceptionRecord(type_name, message, tuple(block.frames)))
+        chain.text.extend(block.text)
+        self.awaiting_chain = True
+
+    def _close_chain(self) -> None:
+        self.awaiting_chain = self.separator_seen = False
+        chain = self.chain
+        self.chain = None
+        if chain is not None and chain.records:
+            self.failures.append((chain, len(self.failures)))
+
+    # -- end -------------------------------------------------------------------------------
+    def close(self) -> None:
+        if self.block is not None:
+            if self.block.type is not None:
+                self._end_exception()
+            else:
+                self._finish_block(None, "")
+        self._close_chain()
+
+    def failures_found(self) -> list[Failure]:
+        self.close()
+        pendings = [p for p, _ in self.failures]
+        numbers = _link_trials(pendings, self.trials, self.limit)
+        out: list[Failure] = []
+        for pending, number in zip(pendings, numbers):
+            out.append(
+                Failure(
+                    chain=tuple(pending.records),
+                    origin=Origin(self.source, pending.line),
+                    trial=self._trial(number, pending),
+                    traceback_text="\n".join(pending.text),
+                    tripped_limit=pending.embedded_in_limit,
+                )
+            )
+        out.extend(self._silent_failures(numbers))
+        out.sort(key=lambda f: f.origin.line or 0)
+        return out
+
+    def _trial(self, number: int | None, pending: _Pending) -> Trial | None:
+        if _is_construction(pending.records):
+            return Trial(construction=True)
+        if number is None:
+            return None
+        facts = self.trials.get(number)
+        if facts is None:
+            return Trial(number=number)
+        return Trial(
+            number=number,
+            hyperparameters=dict(facts.hyperparameters),
+            values_truncated=frozenset(facts.truncated),
+            status="FAILED",
+        )
+
+    def _silent_failures(self, linked: list[int | None]) -> Iterator[Failure]:
+        """Trials that ended without a traceback: a NaN objective or a loss that blew up."""
+        with_traceback = {n for n in linked if n is not None}
+        for facts in self.trials.values():
+            if facts.number in with_traceback:
+                continue
+            synthetic = _silent_exception(facts)
+            if synthetic is None:
+                continue
+            yield Failure(
+                chain=(synthetic,),
+                origin=Origin(self.source, facts.loss_line or facts.completed_line or facts.line),
+                trial=Trial(
+                    number=facts.number,
+                    hyperparameters=dict(facts.hyperparameters),
+                    values_truncated=frozenset(facts.truncated),
+                    status="INVALID" if synthetic.type == "NaNObjective" else "COMPLETED",
+                ),
+                synthetic=True,
+            )
+
+
+DIVERGENCE_FACTOR = 1000.0
+
+
+def _silent_exception(facts: _TrialFacts) -> ExceptionRecord | None:
+    if facts.objective is not None and facts.objective[1].lower() in ("nan", "-nan", "inf"):
+        return ExceptionRecord("NaNObjective", f"the objective {facts.objective[0]} was nan")
+    first, peak = facts.first_loss, facts.peak_loss
+    if first is None or peak is None:
+        return None
+    if math.isnan(peak) or math.isinf(peak):
+        return ExceptionRecord("TrainingDiverged", f"training loss became {peak}")
+    if first > 0 and peak / first >= DIVERGENCE_FACTOR:
+        return ExceptionRecord(
+            "TrainingDiverged", f"training loss rose from {first:.5g} to {peak:.5g}"
+        )
+    return None
+
+
+def _is_construction(records: list[ExceptionRecord]) -> bool:
+    functions = {f.function for r in records for f in r.frames}
+    return "_populate_initial_space" in functions and "_try_run_and_update_trial" not in functions
+
+
+def _link_trials(
+    pendings: list[_Pending], trials: dict[int, _TrialFacts], limit: int | None
+) -> list[int | None]:
+    """Which trial each traceback belongs to.
+
+    Tracebacks go to stderr as they happen; ``Running Trial #N`` and ``Trial N Complete`` go to
+    stdout, which is block-buffered when saved to a file, so the two streams drift apart. The
+    robust link is by order: the k-th trial traceback belongs to the k-th failed trial (a
+    ``Complete`` without an objective line, or the last trial, which never completes when the
+    limit stops the search). When the counts disagree (retries, a cut log) fall back to position.
+    """
+    trial_tbs = [
+        i
+        for i, p in enumerate(pendings)
+        if p.embedded_in_limit is None and not _is_construction(p.records) and _in_trial(p)
+    ]
+    failed = [n for n, facts in sorted(trials.items()) if facts.failed]
+    if limit is not None and trials:
+        last = max(trials)
+        if trials[last].completed_line is None and last not in failed:
+            failed.append(last)
+    numbers: list[int | None] = [p.trial_number for p in pendings]
+    if trial_tbs and len(trial_tbs) == len(failed):
+        for index, number in zip(trial_tbs, failed):
+            numbers[index] = number
+    last_failed = failed[-1] if failed else None
+    for i, pending in enumerate(pendings):
+        if pending.embedded_in_limit is not None:
+            numbers[i] = last_failed if last_failed is not None else pending.trial_number
+        elif _is_construction(pending.records):
+            numbers[i] = None
+    return numbers
+
+
+def _in_trial(pending: _Pending) -> bool:
+    functions = {f.function for r in pending.records for f in r.frames}
+    return "_try_run_and_update_trial" in functions or "run_trial" in functions or (
+        pending.trial_number is not None
+    )
+
+
+def failures_from_lines(lines: Iterable[str], source: str = "<text>") -> list[Failure]:
+    reader = TextReader(source)
+    for line in lines:
+        reader.feed(line)
+    return reader.failures_found()
+
+
+def failures_from_text(text: str, source: str = "<text>") -> list[Failure]:
+    return failures_from_lines(text.splitlines(), source)
+
+
+def failures_from_path(path: Path, source: str | None = None) -> list[Failure]:
+    with path.open("r", encoding="utf-8", errors="replace", newline="\n") as handle:
+        return failures_from_lines(handle, source or str(path))
