@@ -172,7 +172,7 @@ def _trial_from_frames(chain: list[BaseException]) -> Trial | None:
         candidate = _locals(frame).get("trial")
         if _is_tuner_object(candidate, "Trial"):
             oracle = getattr(_locals(frame).get("self"), "oracle", None)
-            return trial_record(candidate, number=_trial_number(oracle, candidate))
+            return trial_record(candidate, number=trial_number_of(oracle, candidate))
     for frame in reversed(frames):
         for value in list(_locals(frame).values()):
             if _is_tuner_object(value, "HyperParameters"):
@@ -222,7 +222,7 @@ def trial_record(trial: Any, number: int | None = None) -> Trial:
     )
 
 
-def _trial_number(oracle: Any, trial: Any) -> int | None:
+def trial_number_of(oracle: Any, trial: Any) -> int | None:
     """keras-tuner's ``Running Trial #N``: its display's count, else the creation order."""
     trial_id = getattr(trial, "trial_id", None)
     try:
@@ -260,7 +260,7 @@ def failures_from_oracle(
     for index, trial_id in enumerate(ids):
         trial = trials[trial_id]
         tripped = limit if tripping_text is not None and index == len(ids) - 1 else None
-        failure = failure_from_trial(trial, _trial_number(oracle, trial), oracle)
+        failure = failure_from_trial(trial, trial_number_of(oracle, trial), oracle)
         if failure is None:
             continue
         if tripped is not None:

@@ -1,0 +1,161 @@
+"""The pattern database: every rule fires on its real examples and only its own category claims them;
+broken files are reported precisely and never take the others down."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from conftest import CAPTURED
+
+from ktexplain.diagnose import diagnose
+from ktexplain.failure import ExceptionRecord, Failure, Origin
+from ktexplain.patterns import builtin_dir, load_database, load_file
+from ktexplain.sources.text import ANSI
+from ktexplain.templates import TemplateError, fields_of, fill
+
+
+def _shipped():
+    db = load_database([builtin_dir()])
+    return db
+
+
+SHIPPED = _shipped()
+EXAMPLES = [
+    pytest.param(pattern, index, id=f"{pattern.id}[{index}]")
+    for pattern in SHIPPED.patterns
+    for index in range(len(pattern.examples))
+]
+
+
+def test_shipped_database_loads_cleanly():
+    assert SHIPPED.errors == (), [str(e) for e in SHIPPED.errors]
+    ids = [p.id for p in SHIPPED.patterns]
+    assert len(ids) == len(set(ids)), "pattern ids must be unique"
+
+
+def test_every_pattern_has_a_real_example():
+    missing = [p.id for p in SHIPPED.patterns if not p.examples]
+    assert missing == []
+
+
+@pytest.mark.parametrize(("pattern", "index"), EXAMPLES)
+def test_example_matches_its_pattern_and_no_other_category_claims_it(pattern, index):
+    example = pattern.examples[index]
+    exception_type = pattern.exception_types[0] if pattern.exception_types else "ValueError"
+    groups = pattern.search(exception_type, example.message)
+    assert groups is not None, f"{pattern.id} does not match its own example"
+    if example.value is not None:
+        assert groups.get("value", "").strip("'\"`") == example.value
+    for other in SHIPPED.patterns:
+        if other.category == pattern.category or other.priority < pattern.priority:
+            continue
+        assert other.search(exception_type, example.message) is None, (
+            f"{other.id} ({other.category}) also claims an example of {pattern.id}"
+        )
+    failure = Failure((ExceptionRecord(exception_type, example.message),), Origin("example"))
+    assert diagnose(failure, SHIPPED).category == pattern.category
+
+
+@pytest.mark.parametrize(("pattern", "index"), EXAMPLES)
+def test_example_was_copied_from_its_fixture(pattern, index):
+    example = pattern.examples[index]
+    assert example.fixture, f"{pattern.id}: example without a fixture"
+    if example.message.startswith(("training loss", "the objective")):
+        pytest.skip("synthetic failure text, made by the reader from the fixture's log")
+    log = CAPTURED / example.fixture / "run.log"
+    assert log.exists(), f"{pattern.id}: fixture {example.fixture} is not captured"
+    text = ANSI.sub("", log.read_text(encoding="utf-8", errors="replace"))
+    first_line = example.message.strip().splitlines()[0].strip()
+    assert first_line in text, f"{pattern.id}: example not found in {example.fixture}"
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+GOOD = """
+category = "optimizer"
+
+[[pattern]]
+id = "good-one"
+title = "A good pattern"
+dialects = ["keras3"]
+regex = ['learning rate (?P<value>\\d+)']
+rule = "value {value}"
+[[pattern.examples]]
+message = "learning rate 5"
+"""
+
+
+def test_broken_toml_names_file_and_line_and_others_still_load(tmp_path):
+    _write(tmp_path, "a-good.toml", GOOD)
+    _write(tmp_path, "b-broken.toml", 'category = "optimizer"\n[[pattern]]\nid = "x\n')
+    db = load_database([tmp_path])
+    assert [p.id for p in db.patterns] == ["good-one"]
+    (error,) = db.errors
+    assert error.file.endswith("b-broken.toml") and error.line == 3
+    assert "invalid TOML" in str(error)
+
+
+def test_bad_pattern_entry_names_its_id_and_line(tmp_path):
+    text = GOOD + '\n[[pattern]]\nid = "bad-regex"\ntitle = "t"\ndialects = ["keras3"]\nregex = ["(unclosed"]\n'
+    path = _write(tmp_path, "c.toml", text)
+    patterns, errors = load_file(path)
+    assert [p.id for p in patterns] == ["good-one"]
+    (error,) = errors
+    assert error.pattern_id == "bad-regex"
+    assert error.line == text.splitlines().index("[[pattern]]", 5) + 1
+    assert "regex does not compile" in error.message
+
+
+@pytest.mark.parametrize(
+    ("entry", "complaint"),
+    [
+        ('regex = ["x"]\ndialects = ["keras9"]', "dialects"),
+        ('regex = ["x"]\ndialects = ["keras3"]\nfix = "{value.__class__}"', "stray"),
+        ('regex = ["x"]\ndialects = ["keras3"]\nfix = "{nothere}"', "{nothere}"),
+        ('regex = ["x"]\ndialects = ["keras3"]\nfix = "{hp_space}"', "{hp_space}"),
+        ('regex = ["x"]\ndialects = ["keras3"]\nvalid = "between 1 and 2"', "valid"),
+        ('regex = ["x"]\ndialects = ["keras3"]\nsurprise = 1', "unknown key"),
+    ],
+)
+def test_invalid_entries_are_rejected_with_a_reason(tmp_path, entry, complaint):
+    text = f'category = "optimizer"\n[[pattern]]\nid = "p"\ntitle = "t"\n{entry}\n'
+    _, errors = load_file(_write(tmp_path, "p.toml", text))
+    assert len(errors) == 1 and complaint in errors[0].message
+
+
+def test_catastrophic_regex_times_out_instead_of_hanging(tmp_path):
+    text = (
+        'category = "optimizer"\n[[pattern]]\nid = "evil"\ntitle = "t"\n'
+        'dialects = ["keras3"]\nregex = [\'^(a+)+$\']\n'
+    )
+    (pattern,), errors = load_file(_write(tmp_path, "evil.toml", text))
+    assert errors == []
+    started = time.monotonic()
+    assert pattern.search("ValueError", "a" * 40 + "!") is None
+    assert time.monotonic() - started < 5
+
+
+def test_templates_fill_names_only_and_never_evaluate():
+    assert fields_of("{a} and {{literal}} {b}") == {"a", "b"}
+    with pytest.raises(TemplateError):
+        fields_of("{a.__class__}")
+    with pytest.raises(TemplateError):
+        fields_of("{0}")
+    assert fill("x={value} {{y}} {missing}", {"value": "[bold]0[/]"}) == "x=[bold]0[/] {y} ?"
+
+
+def test_a_user_directory_overrides_a_shipped_pattern_by_id(tmp_path):
+    if not SHIPPED.patterns:
+        pytest.skip("no shipped patterns")
+    shipped = SHIPPED.patterns[0]
+    text = GOOD.replace('"good-one"', f'"{shipped.id}"').replace('"optimizer"', f'"{shipped.category}"')
+    _write(tmp_path, "override.toml", text)
+    db = load_database([builtin_dir(), tmp_path])
+    (found,) = [p for p in db.patterns if p.id == shipped.id]
+    assert found.title == "A good pattern"

@@ -1,0 +1,156 @@
+"""The log reader, on real captured logs of both Keras dialects and on parser edge cases."""
+
+from __future__ import annotations
+
+from conftest import CAPTURED
+
+from ktexplain.sources.text import clean_line, failures_from_path, failures_from_text
+
+SEED1 = "seed-input-shape-mismatch"
+
+
+def test_keras3_log_gives_one_failure_per_trial_and_the_limit_copy():
+    failures = failures_from_path(CAPTURED / "keras3" / SEED1 / "run.log")
+    numbers = [f.trial.number for f in failures]
+    assert numbers == [1, 2, 3, 3]
+    assert [f.tripped_limit for f in failures] == [None, None, None, 3]
+    assert [f.trial.hyperparameters["units"] for f in failures] == [96, 512, 128, 128]
+    first = failures[0]
+    assert first.exception.type == "ValueError"
+    # ANSI bold codes are gone, the Keras 3 "Arguments received" block is kept
+    assert "\x1b" not in first.exception.message
+    assert "expected axis -1 of input shape to have value 10" in first.exception.message
+    assert "Arguments received by Sequential.call():" in first.exception.message
+    assert "Trial 1 Complete" not in first.exception.message
+    assert first.exception.frames[-1].function == "assert_input_compatibility"
+    assert first.exception.frames[0].line == "self._run_and_update_trial(trial, *fit_args, **fit_kwargs)"
+
+
+def test_keras2_in_user_code_message_keeps_the_inner_error():
+    failures = failures_from_path(CAPTURED / "keras2" / SEED1 / "run.log")
+    assert [f.trial.number for f in failures] == [1, 2, 3, 3]
+    message = failures[0].exception.message
+    assert message.startswith("in user code:")
+    assert 'expected shape=(None, 10), found shape=(None, 20)' in message
+
+
+def test_construction_failure_is_not_a_trial():
+    failures = failures_from_path(CAPTURED / "keras3" / "seed-conv-filters-zero" / "run.log")
+    assert len(failures) == 1
+    assert failures[0].trial is not None and failures[0].trial.construction
+    assert failures[0].exception.message.endswith("Received filters=0.")
+
+
+def test_out_of_order_log_links_tracebacks_by_order_of_failure():
+    # Real capture: stdout (tables) lags one trial behind stderr (tracebacks).
+    for dialect in ("keras3", "keras2"):
+        path = CAPTURED / dialect / "seed-input-shape-mismatch-quiet" / "run.log"
+        failures = [f for f in failures_from_path(path) if not f.tripped_limit]
+        assert [f.trial.number for f in failures] == [1, 2, 3], dialect
+        assert [f.trial.hyperparameters["units"] for f in failures] == [96, 512, 128]
+
+
+def test_silent_divergence_becomes_a_synthetic_failure_per_trial():
+    path = CAPTURED / "keras3" / "seed-adam-huge-learning-rate" / "run.log"
+    failures = failures_from_path(path)
+    assert failures and all(f.synthetic for f in failures)
+    assert {f.exception.type for f in failures} == {"TrainingDiverged"}
+    assert failures[0].trial.hyperparameters["learning_rate"] == 200
+    assert failures[0].exception.message.startswith("training loss rose from 2.3239 to ")
+
+
+def test_clean_line_keeps_what_the_terminal_finally_shows():
+    assert clean_line("\x1b[2K\r\x1b[2K\rTrial 1 Complete [00h 00m 00s]\n") == (
+        "Trial 1 Complete [00h 00m 00s]"
+    )
+    assert clean_line("1/7 \x1b[32m━━\x1b[0m\r7/7 done\r\n") == "7/7 done"
+
+
+# -- hand-written parser edge cases (named as such: not captured output) -------------------
+
+HANDWRITTEN_CHAIN = """\
+Traceback (most recent call last):
+  File "train.py", line 3, in build_model
+    units = hp.Int("units", 0, 10)
+KeyError: 'units'
+
+During handling of the above exception, another exception occurred:
+
+Traceback (most recent call last):
+  File "train.py", line 9, in <module>
+    build_model(hp)
+ValueError: Received an invalid value for `units`, expected a positive integer. Received: units=0
+"""
+
+HANDWRITTEN_CAUSE = """\
+Traceback (most recent call last):
+  File "a.py", line 1, in <module>
+ZeroDivisionError: division by zero
+
+The above exception was the direct cause of the following exception:
+
+Traceback (most recent call last):
+  File "a.py", line 3, in <module>
+RuntimeError: wrapped
+Traceback (most recent call last):
+  File "b.py", line 1, in <module>
+TypeError: unrelated second error
+"""
+
+
+def test_handwritten_chain_keeps_both_exceptions_in_print_order():
+    (failure,) = failures_from_text(HANDWRITTEN_CHAIN)
+    assert [r.type for r in failure.chain] == ["KeyError", "ValueError"]
+    assert failure.exception.message.endswith("Received: units=0")
+
+
+def test_handwritten_direct_cause_then_an_unrelated_traceback():
+    failures = failures_from_text(HANDWRITTEN_CAUSE)
+    assert [[r.type for r in f.chain] for f in failures] == [
+        ["ZeroDivisionError", "RuntimeError"],
+        ["TypeError"],
+    ]
+
+
+def test_handwritten_traceback_glued_to_a_progress_bar_and_crlf():
+    text = (
+        "Epoch 1/2\r\n"
+        " 3/7 \x1b[32m━━━━\x1b[0m 0s - loss: 2.3Traceback (most recent call last):\r\n"
+        '  File "x.py", line 1, in <module>\r\n'
+        "tensorflow.python.framework.errors_impl.InvalidArgumentError: Graph execution error:\r\n"
+        "\r\n"
+        "Matrix size-incompatible: In[0]: [32,20], In[1]: [10,64]\r\n"
+        "\t [[{{node sequential_1/dense_1/MatMul}}]] [Op:__inference_one_step_on_iterator_1]\r\n"
+    )
+    (failure,) = failures_from_text(text)
+    assert failure.exception.short_type == "InvalidArgumentError"
+    assert "Matrix size-incompatible: In[0]: [32,20]" in failure.exception.message
+    assert "[[{{node sequential_1/dense_1/MatMul}}]]" in failure.exception.message
+
+
+def test_handwritten_truncated_and_bare_tracebacks_are_safe():
+    assert failures_from_text('Traceback (most recent call last):\n  File "x.py", line 1') == []
+    (bare,) = failures_from_text(
+        'Traceback (most recent call last):\n  File "x.py", line 1, in <module>\nKeyboardInterrupt\n'
+    )
+    assert bare.exception.type == "KeyboardInterrupt" and bare.exception.message == ""
+
+
+def test_handwritten_limit_runtime_error_alone_yields_the_embedded_trial_error():
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "s.py", line 9, in <module>\n'
+        "RuntimeError: Number of consecutive failures exceeded the limit of 3.\n"
+        "Traceback (most recent call last):\n"
+        '  File "kt.py", line 274, in _try_run_and_update_trial\n'
+        "ValueError: Invalid value for argument `filters`. Expected a strictly positive value. "
+        "Received filters=-16.\n"
+    )
+    (failure,) = failures_from_text(text)
+    assert failure.tripped_limit == 3
+    assert failure.exception.message.endswith("filters=-16.")
+
+
+def test_no_traceback_means_no_failure():
+    assert failures_from_text("Epoch 1/2\nall good\n") == []
+    assert failures_from_text("") == []
