@@ -33,7 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="`ktexplain patterns` lists the pattern database. Exit codes: 0 explained, "
         "2 usage or unreadable input, 3 no failure found.",
     )
-    parser.add_argument("paths", nargs="+", metavar="FILE", help="log file(s), or - for stdin")
+    parser.add_argument(
+        "paths", nargs="+", metavar="FILE",
+        help="log file(s), - for stdin, or a Keras Tuner project directory",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--no-color", action="store_true", help="plain text (NO_COLOR works too)")
     parser.add_argument("--compact", action="store_true", help="one line per cause")
@@ -123,12 +126,7 @@ def read_failures(name: str, source_dirs: Sequence[Path] = ()) -> list:  # type:
     if not path.exists():
         raise InputError(f"{name}: no such file")
     if path.is_dir():
-        if any(path.glob("trial_*/trial.json")) or any(path.glob("*/trial_*/trial.json")):
-            raise InputError(
-                f"{name}: is a Keras Tuner project directory; reading those is not supported "
-                "yet — pass the saved log instead"
-            )
-        raise InputError(f"{name}: is a directory, not a log file")
+        return _read_project_dir(path, name)
     try:
         with path.open("rb") as handle:
             head = handle.read(BINARY_SNIFF)
@@ -140,6 +138,26 @@ def read_failures(name: str, source_dirs: Sequence[Path] = ()) -> list:  # type:
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
     return with_source_space(failures, SourceSpaces([path.resolve().parent, *source_dirs]))
+
+
+def _read_project_dir(path: Path, name: str) -> list:  # type: ignore[type-arg]
+    from ktexplain.sources.tunerdir import find_projects, read_project
+
+    try:
+        projects = find_projects(path)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    if not projects:
+        raise InputError(
+            f"{name}: is a directory, but not a Keras Tuner project (no trial_*/trial.json)"
+        )
+    failures = []
+    for project in projects:
+        reading = read_project(project)
+        for note in reading.notes:
+            print(f"ktexplain: note: {note}", file=sys.stderr)
+        failures.extend(reading.failures)
+    return failures
 
 
 def _stream(path: Path) -> list:  # type: ignore[type-arg]

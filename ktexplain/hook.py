@@ -234,6 +234,7 @@ def render_text(
     buffer = io.StringIO()
     color = _wants_color(target)
     console = render.make_console(buffer, color, width=_width(target))
+    console.is_jupyter = False  # inside a kernel rich would display it itself, besides the buffer
     if header:
         console.print(header, style="bold")
     if compact:

@@ -120,6 +120,7 @@ def display_reports(
 
     console = render.make_console(io.StringIO(), color=True, width=JUPYTER_WIDTH)
     console.record = True
+    console.is_jupyter = False  # rich would display each print itself; one display is ours
     if header:
         console.print(header, style="bold")
     if compact:

@@ -80,7 +80,7 @@ def test_stdin_is_read_with_dash(monkeypatch, capsys):
     ("make", "code", "needle"),
     [
         (lambda p: p / "missing.log", EXIT_USAGE, "no such file"),
-        (lambda p: p, EXIT_USAGE, "is a directory"),
+        (lambda p: p, EXIT_USAGE, "not a Keras Tuner project"),
         (lambda p: _bytes(p / "model.h5", b"\x89HDF\r\n\x1a\n\x00\x00\x00"), EXIT_USAGE, "binary"),
         (lambda p: _bytes(p / "empty.log", b""), EXIT_NOTHING, "no failed trial"),
         (lambda p: _bytes(p / "ok.log", b"Epoch 1/1\nloss: 0.1\n"), EXIT_NOTHING, "no failed trial"),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +68,9 @@ TRIAL_TABLE_COLUMN = 18
 
 def clean_line(raw: str) -> str:
     """The text a terminal would finally show on this line: ANSI gone, last ``\\r`` segment."""
-    text = ANSI.sub("", raw.rstrip("\n").rstrip("\r"))
+    text = raw.rstrip("\n").rstrip("\r")
+    if "\x1b" in text:
+        text = ANSI.sub("", text)
     if "\r" in text:
         segments = [s for s in text.split("\r") if s.strip()]
         text = segments[-1] if segments else ""
@@ -116,7 +118,7 @@ class _Block:
 
     line: int
     trial_number: int | None
-    frames: list[Frame] = field(default_factory=list)
+    frames: list[list[Any]] = field(default_factory=list)  # [file, line, function, code]
     type: str | None = None
     message: list[str] = field(default_factory=list)
     text: list[str] = field(default_factory=list)
@@ -150,14 +152,14 @@ class TextReader:
         self.limit: int | None = None
         self.limit_line: int | None = None
         self.expect_embedded: int | None = None
-        self.frames_seen: list[Frame] = []
         self.line_number = 0
+        self._shared: dict[Any, Any] = {}
 
     # -- feeding ---------------------------------------------------------------------------
     def feed(self, raw: str) -> None:
         self.line_number += 1
-        if "\r" in raw and self.current_trial is not None:
-            self._scan_losses(ANSI.sub("", raw))
+        if "\r" in raw and self.current_trial is not None and "loss: " in raw:
+            self._scan_losses(ANSI.sub("", raw) if "\x1b" in raw else raw)
         line = clean_line(raw)
         if TRACEBACK in line and not line.startswith(TRACEBACK):
             # stderr's traceback glued to the end of a progress bar that never got its newline
@@ -205,17 +207,20 @@ class TextReader:
             if found and self.current_trial is not None and not stripped.startswith("Best "):
                 self.current_trial.objective = (found.group("name"), found.group("value"))
                 return
-        running = RUNNING_TRIAL.match(stripped)
+        if not stripped:
+            return
+        first = stripped[0]
+        running = RUNNING_TRIAL.match(stripped) if first == "S" else None
         if running:
             number = int(running.group(1))
             self.current_trial = self.trials.setdefault(
                 number, _TrialFacts(number, self.line_number)
             )
             return
-        if TABLE_HEADER.match(stripped):
+        if first == "V" and TABLE_HEADER.match(stripped):
             self.in_table = True
             return
-        complete = TRIAL_COMPLETE.match(stripped)
+        complete = TRIAL_COMPLETE.match(stripped) if first == "T" else None
         if complete:
             number = int(complete.group(1))
             facts = self.trials.setdefault(number, _TrialFacts(number, self.line_number))
@@ -277,7 +282,7 @@ class TextReader:
             frame = FRAME.match(line)
             if frame:
                 block.frames.append(
-                    Frame(frame.group("file"), int(frame.group("line")), frame.group("func") or "")
+                    [frame.group("file"), int(frame.group("line")), frame.group("func") or "", None]
                 )
                 block.text.append(line)
                 return True
@@ -285,9 +290,8 @@ class TextReader:
                 block.text.append(line)
                 return True
             if line.startswith((" ", "\t")):
-                if block.frames and block.frames[-1].line is None:
-                    last = block.frames[-1]
-                    block.frames[-1] = replace(last, line=line.strip())
+                if block.frames and block.frames[-1][3] is None:
+                    block.frames[-1][3] = line.strip()
                 block.text.append(line)
                 return True
             if line.strip().startswith("[Previous line repeated"):
@@ -328,7 +332,6 @@ class TextReader:
         self.block = None
         if chain is None or block is None:
             return
-        self.frames_seen.extend(block.frames)
         if type_name is None:
             return
         limit = LIMIT.search(message)
@@ -339,7 +342,10 @@ class TextReader:
             self.expect_embedded = self.limit
             self.chain = None
             return
-        chain.records.append(ExceptionRecord(type_name, message, tuple(block.frames)))
+        frames = tuple(Frame(*frame) for frame in block.frames)
+        record = ExceptionRecord(type_name, message, frames)
+        # A search repeats the same failure trial after trial: keep one copy of each.
+        chain.records.append(self._shared.setdefault(record, record))
         chain.text.extend(block.text)
         self.awaiting_chain = True
 
@@ -370,13 +376,17 @@ class TextReader:
                     chain=tuple(pending.records),
                     origin=Origin(self.source, pending.line),
                     trial=self._trial(number, pending),
-                    traceback_text="\n".join(pending.text),
+                    traceback_text=self._share("\n".join(pending.text)),
                     tripped_limit=pending.embedded_in_limit,
                 )
             )
         out.extend(self._silent_failures(numbers))
         out.sort(key=lambda f: f.origin.line or 0)
         return out
+
+    def _share(self, text: str) -> str:
+        shared: str = self._shared.setdefault(text, text)
+        return shared
 
     def _trial(self, number: int | None, pending: _Pending) -> Trial | None:
         if _is_construction(pending.records):

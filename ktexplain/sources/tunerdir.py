@@ -1,0 +1,121 @@
+"""A Keras Tuner project directory → Failures.
+
+``<directory>/<project_name>/trial_<id>/trial.json`` holds each trial's hyperparameter values, the
+search space, its status and, for a FAILED or INVALID trial, the traceback text. Two things are not
+there, and the reader says so instead of guessing: the trial that tripped the consecutive-failure
+limit (or was running when the run was killed) stays RUNNING with no message — its traceback exists
+only in the log's final RuntimeError — and a NaN objective leaves ``message: null``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ktexplain.failure import ExceptionRecord, Failure, HyperParameterSpec, Origin, Trial
+from ktexplain.sources.text import failures_from_text
+
+MAX_TRIAL_JSON = 50_000_000
+
+
+@dataclass(frozen=True)
+class ProjectReading:
+    failures: list[Failure]
+    notes: list[str]
+
+
+def find_projects(path: Path) -> list[Path]:
+    """The project folders at or right below `path` (a project, or a tuner's `directory`)."""
+    if any(path.glob("trial_*/trial.json")):
+        return [path]
+    return sorted(p for p in path.iterdir() if p.is_dir() and any(p.glob("trial_*/trial.json")))
+
+
+def read_project(project: Path) -> ProjectReading:
+    order = _start_order(project)
+    trial_dirs = sorted(project.glob("trial_*"), key=lambda p: _order_key(p, order))
+    failures: list[Failure] = []
+    notes: list[str] = []
+    for number, trial_dir in enumerate(trial_dirs, start=1):
+        path = trial_dir / "trial.json"
+        try:
+            data = _load(path)
+        except (OSError, ValueError) as exc:
+            notes.append(f"{path}: skipped ({exc})")
+            continue
+        trial = _trial(data, number)
+        status, message = data.get("status"), data.get("message")
+        origin = Origin(str(path))
+        if isinstance(message, str) and message.strip():
+            parsed = failures_from_text(message, str(path))
+            for failure in parsed or [_unparsed(message, origin)]:
+                failures.append(replace(failure, trial=trial, origin=origin))
+        elif status in ("FAILED", "INVALID") and _is_nan(data.get("score")):
+            failures.append(
+                Failure(
+                    (ExceptionRecord("NaNObjective", "the objective was nan"),),
+                    origin,
+                    trial,
+                    synthetic=True,
+                )
+            )
+        elif status == "RUNNING":
+            notes.append(
+                f"trial {trial.trial_id} ({path.parent.name}) was still RUNNING when the search "
+                "stopped: it tripped the consecutive-failure limit or the run was killed; its "
+                "traceback is only in the run's log (its final RuntimeError)"
+            )
+    return ProjectReading(failures, notes)
+
+
+def _load(path: Path) -> dict[str, Any]:
+    if path.stat().st_size > MAX_TRIAL_JSON:
+        raise ValueError("trial.json too large")
+    data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    if not isinstance(data, dict):
+        raise ValueError("not a trial.json object")
+    return data
+
+
+def _trial(data: dict[str, Any], number: int) -> Trial:
+    hyperparameters = data.get("hyperparameters") or {}
+    values = hyperparameters.get("values") or {}
+    space = []
+    for entry in hyperparameters.get("space") or []:
+        config = dict(entry.get("config") or {})
+        name = config.pop("name", None)
+        config.pop("conditions", None)
+        if isinstance(name, str):
+            space.append(HyperParameterSpec(name, str(entry.get("class_name")), config))
+    return Trial(
+        number=number,
+        trial_id=str(data.get("trial_id")) if data.get("trial_id") is not None else None,
+        hyperparameters=dict(values) if isinstance(values, dict) else {},
+        space=tuple(space),
+        status=data.get("status"),
+    )
+
+
+def _unparsed(message: str, origin: Origin) -> Failure:
+    last = message.strip().splitlines()[-1]
+    kind, _, text = last.partition(": ")
+    return Failure((ExceptionRecord(kind or "Error", text),), origin, traceback_text=message)
+
+
+def _start_order(project: Path) -> list[str]:
+    try:
+        oracle = json.loads((project / "oracle.json").read_text(encoding="utf-8"))
+        return [str(t) for t in oracle.get("start_order", [])]
+    except (OSError, ValueError, AttributeError):
+        return []
+
+
+def _order_key(trial_dir: Path, order: list[str]) -> tuple[int, str]:
+    trial_id = trial_dir.name.removeprefix("trial_")
+    return (order.index(trial_id) if trial_id in order else len(order), trial_id)
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and value != value
