@@ -34,18 +34,28 @@ def build_parser() -> argparse.ArgumentParser:
         "2 usage or unreadable input, 3 no failure found.",
     )
     parser.add_argument(
-        "paths", nargs="+", metavar="FILE",
+        "paths",
+        nargs="+",
+        metavar="FILE",
         help="log file(s), - for stdin, or a Keras Tuner project directory",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--no-color", action="store_true", help="plain text (NO_COLOR works too)")
     parser.add_argument("--compact", action="store_true", help="one line per cause")
     parser.add_argument(
-        "--patterns", action="append", type=Path, default=[], metavar="DIR",
+        "--patterns",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
         help="extra pattern directory (repeatable); overrides shipped patterns by id",
     )
     parser.add_argument(
-        "--source", action="append", type=Path, default=[], metavar="DIR",
+        "--source",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
         help="where to look for the scripts a traceback names, to read the search space",
     )
     return parser
@@ -91,8 +101,9 @@ def _main(argv: Sequence[str] | None) -> int:
             failed_inputs += 1
             continue
         if not failures:
-            print(f"ktexplain: no failed trial or traceback found in {_label(name)}",
-                  file=sys.stderr)
+            print(
+                f"ktexplain: no failed trial or traceback found in {_label(name)}", file=sys.stderr
+            )
             continue
         all_reports.extend(pipeline.reports(failures, db))
     if args.json:
@@ -212,8 +223,13 @@ def list_patterns(argv: Sequence[str]) -> int:
     for error in db.errors:
         print(f"ktexplain: pattern file skipped: {error}", file=sys.stderr)
     rows = [
-        {"id": p.id, "category": p.category, "dialects": list(p.dialects), "title": p.title,
-         "source": p.source}
+        {
+            "id": p.id,
+            "category": p.category,
+            "dialects": list(p.dialects),
+            "title": p.title,
+            "source": p.source,
+        }
         for p in db.patterns
     ]
     if args.json:
@@ -226,7 +242,9 @@ def list_patterns(argv: Sequence[str]) -> int:
 
     table = Table("id", "category", "dialects", "title", box=None)
     for row in rows:
-        table.add_row(row["id"], row["category"], ", ".join(row["dialects"]), row["title"])
+        table.add_row(
+            str(row["id"]), str(row["category"]), ", ".join(row["dialects"]), str(row["title"])
+        )
     color = False if os.environ.get("NO_COLOR") else None
     make_console(sys.stdout, color).print(table)
     return EXIT_OK

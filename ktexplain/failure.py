@@ -8,6 +8,7 @@ All records are frozen: the middle of the pipeline is pure.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,8 +46,37 @@ class ExceptionRecord:
         return self.type.rsplit(".", 1)[-1]
 
     def headline(self) -> str:
-        first = self.message.strip().splitlines()[0] if self.message.strip() else ""
-        return f"{self.type}: {first}" if first else self.type
+        line = summary_line(self.message)
+        return f"{self.type}: {line}" if line else self.type
+
+
+_GENERIC_FIRST_LINES = re.compile(
+    r"^(?:Exception encountered when calling .*|in user code:|Graph execution error:"
+    r"|Exception encountered when calling layer .*)$"
+)
+_NESTED_ERROR = re.compile(r"^\s+[A-Za-z_][\w.]*(?:Error|Exception): (?P<text>.+)$")
+_NOT_A_SUMMARY = ("File ", "Detected at node", "[[", "•", "Arguments received", "Call arguments")
+
+
+def summary_line(message: str) -> str:
+    """The line of a message that says what went wrong.
+
+    Keras 3 opens with "Exception encountered when calling …", Keras 2 with "in user code:" and
+    the real error indented further down, TensorFlow with "Graph execution error:".
+    """
+    lines = [line for line in message.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if not _GENERIC_FIRST_LINES.match(lines[0].strip()):
+        return lines[0].strip()
+    for line in lines[1:]:
+        nested = _NESTED_ERROR.match(line)
+        if nested:
+            return nested.group("text").strip()
+    for line in lines[1:]:
+        if not line[0].isspace() and not line.startswith(_NOT_A_SUMMARY):
+            return line.strip()
+    return lines[0].strip()
 
 
 @dataclass(frozen=True)

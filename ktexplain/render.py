@@ -34,8 +34,9 @@ MAX_TRIALS_LISTED = 12
 MAX_MESSAGE_LINES = 12
 
 
-def make_console(file: IO[str] | None = None, color: bool | None = None, width: int | None = None
-                 ) -> Console:
+def make_console(
+    file: IO[str] | None = None, color: bool | None = None, width: int | None = None
+) -> Console:
     """`color=None` lets rich decide (terminal or not, NO_COLOR); False forces plain text."""
     return Console(
         file=file,
@@ -58,7 +59,9 @@ def render_reports(
 ) -> None:
     console = console or make_console(file, color)
     for index, report in enumerate(reports, start=1):
-        console.print(compact_line(report) if compact else report_panel(report, index, len(reports)))
+        console.print(
+            compact_line(report) if compact else report_panel(report, index, len(reports))
+        )
 
 
 def compact_line(report: Report) -> Text:

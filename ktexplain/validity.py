@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from ktexplain.failure import HyperParameterSpec
 
@@ -41,8 +41,7 @@ class Validity:
         return not (
             self.upper
             and (
-                value > self.upper.value
-                or (value == self.upper.value and not self.upper.inclusive)
+                value > self.upper.value or (value == self.upper.value and not self.upper.inclusive)
             )
         )
 
@@ -87,11 +86,15 @@ def suggest(spec: HyperParameterSpec, validity: Validity) -> str | None:
         return spec.describe(values=kept)
     if spec.class_name not in ("Int", "Float"):
         return None
-    low, high = config.get("min_value"), config.get("max_value")
-    if not (_is_number(low) and _is_number(high)):
+    raw_low, raw_high, raw_step = (
+        config.get("min_value"),
+        config.get("max_value"),
+        config.get("step"),
+    )
+    if not (_is_number(raw_low) and _is_number(raw_high)):
         return None
-    step = config.get("step")
-    step = step if _is_number(step) and step else None
+    low, high = float(raw_low), float(raw_high)
+    step = float(raw_step) if _is_number(raw_step) and raw_step else None
     is_int = spec.class_name == "Int"
     if validity.integer and not is_int:
         # A Float where an int is needed: the definition itself must change.
@@ -101,23 +104,21 @@ def suggest(spec: HyperParameterSpec, validity: Validity) -> str | None:
             {
                 "min_value": math.ceil(low),
                 "max_value": math.floor(high),
-                "step": int(step) if step and float(step).is_integer() else None,
+                "step": int(step) if step and step.is_integer() else None,
             },
         )
         return suggest(as_int, Validity(validity.lower, validity.upper)) or as_int.describe()
-    new_low, new_high = float(low), float(high)
+    new_low, new_high = low, high
     if validity.lower and not validity.allows(new_low):
-        new_low = _first_at_or_above(float(low), step, validity.lower, is_int)
+        new_low = _first_at_or_above(low, step, validity.lower, is_int)
     if validity.upper and not validity.allows(new_high):
-        new_high = _last_at_or_below(float(low), float(high), step, validity.upper, is_int)
-    if new_low > new_high:
-        return None
-    if (new_low, new_high) == (float(low), float(high)):
+        new_high = _last_at_or_below(low, high, step, validity.upper, is_int)
+    if new_low > new_high or (new_low, new_high) == (low, high):
         return None
     return spec.describe(min_value=_num(new_low, is_int), max_value=_num(new_high, is_int))
 
 
-def _first_at_or_above(low: float, step: Any, bound: Bound, is_int: bool) -> float:
+def _first_at_or_above(low: float, step: float | None, bound: Bound, is_int: bool) -> float:
     if step:
         k = math.ceil((bound.value - low) / step)
         candidate = low + k * step
@@ -125,11 +126,13 @@ def _first_at_or_above(low: float, step: Any, bound: Bound, is_int: bool) -> flo
             candidate += step
         return candidate
     if bound.inclusive:
-        return math.ceil(bound.value) if is_int else bound.value
-    return math.floor(bound.value) + 1 if is_int else bound.value + _nudge(bound.value)
+        return float(math.ceil(bound.value)) if is_int else bound.value
+    return float(math.floor(bound.value) + 1) if is_int else bound.value + _nudge(bound.value)
 
 
-def _last_at_or_below(low: float, high: float, step: Any, bound: Bound, is_int: bool) -> float:
+def _last_at_or_below(
+    low: float, high: float, step: float | None, bound: Bound, is_int: bool
+) -> float:
     if step:
         k = math.floor((bound.value - low) / step)
         candidate = low + k * step
@@ -137,8 +140,8 @@ def _last_at_or_below(low: float, high: float, step: Any, bound: Bound, is_int: 
             candidate -= step
         return min(candidate, high)
     if bound.inclusive:
-        return math.floor(bound.value) if is_int else bound.value
-    return math.ceil(bound.value) - 1 if is_int else bound.value - _nudge(bound.value)
+        return float(math.floor(bound.value)) if is_int else bound.value
+    return float(math.ceil(bound.value) - 1) if is_int else bound.value - _nudge(bound.value)
 
 
 def _nudge(value: float) -> float:
@@ -149,5 +152,5 @@ def _num(value: float, is_int: bool) -> int | float:
     return int(value) if is_int else round(value, 10)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)

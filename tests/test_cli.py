@@ -30,8 +30,18 @@ def test_json_schema(capsys):
     assert len(data["reports"]) == 2
     for report in data["reports"]:
         assert set(report) >= {
-            "source", "category", "pattern", "exception", "offending", "layer", "optimizer",
-            "constraint", "hyperparameter", "trials", "occurrences", "fix",
+            "source",
+            "category",
+            "pattern",
+            "exception",
+            "offending",
+            "layer",
+            "optimizer",
+            "constraint",
+            "hyperparameter",
+            "trials",
+            "occurrences",
+            "fix",
         }
         assert set(report["exception"]) == {"type", "message"}
         assert set(report["offending"]) >= {"name", "value"}
@@ -42,12 +52,15 @@ def test_json_schema(capsys):
     assert shape["source"].endswith("seed-input-shape-mismatch/run.log:16")
     assert shape["occurrences"] == 3
     assert [t["hyperparameters"] for t in shape["trials"]] == [
-        {"units": 96}, {"units": 512}, {"units": 128},
+        {"units": 96},
+        {"units": 512},
+        {"units": 128},
     ]
 
 
 def test_seed2_names_filters_and_its_search_space(capsys):
     code, out, _ = run(capsys, str(SEED2), "--json")
+    assert code == EXIT_OK
     report = json.loads(out)["reports"][0]
     assert report["category"] == "hyperparameter-value"
     assert report["offending"] == {"name": "filters", "value": "0", "expected": None}
@@ -83,12 +96,16 @@ def test_stdin_is_read_with_dash(monkeypatch, capsys):
         (lambda p: p, EXIT_USAGE, "not a Keras Tuner project"),
         (lambda p: _bytes(p / "model.h5", b"\x89HDF\r\n\x1a\n\x00\x00\x00"), EXIT_USAGE, "binary"),
         (lambda p: _bytes(p / "empty.log", b""), EXIT_NOTHING, "no failed trial"),
-        (lambda p: _bytes(p / "ok.log", b"Epoch 1/1\nloss: 0.1\n"), EXIT_NOTHING, "no failed trial"),
+        (
+            lambda p: _bytes(p / "ok.log", b"Epoch 1/1\nloss: 0.1\n"),
+            EXIT_NOTHING,
+            "no failed trial",
+        ),
     ],
 )
 def test_bad_input_gets_one_line_and_an_exit_code(tmp_path, capsys, make, code, needle):
     path = make(tmp_path)
-    got, out, err = run(capsys, str(path))
+    got, _, err = run(capsys, str(path))
     assert got == code
     assert needle in err
     assert len(err.strip().splitlines()) == 1
@@ -114,7 +131,7 @@ def test_invalid_utf8_is_decoded_with_a_warning(tmp_path, capsys):
 
 
 def test_one_bad_path_does_not_hide_the_good_one(tmp_path, capsys):
-    code, out, err = run(capsys, str(tmp_path / "nope.log"), str(SEED2), "--json")
+    code, out, _ = run(capsys, str(tmp_path / "nope.log"), str(SEED2), "--json")
     assert code == EXIT_USAGE
     assert len(json.loads(out)["reports"]) == 1
 
@@ -137,7 +154,11 @@ def test_no_color_env_is_respected():
     env = {**os.environ, "NO_COLOR": "1", "FORCE_COLOR": ""}
     proc = subprocess.run(
         [sys.executable, "-m", "ktexplain", str(SEED2)],
-        capture_output=True, text=True, env=env, cwd=ROOT, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
     )
     assert proc.returncode == EXIT_OK
     assert "\x1b[" not in proc.stdout and "filters" in proc.stdout
@@ -161,7 +182,8 @@ def test_broken_user_pattern_file_is_reported_and_skipped(tmp_path, capsys):
 def test_import_is_cheap():
     code = (
         "import sys, ktexplain\n"
-        "heavy = {'tensorflow', 'keras', 'keras_tuner', 'rich', 'regex', 'numpy'} & set(sys.modules)\n"
+        "heavy = {'tensorflow', 'keras', 'keras_tuner', 'rich', 'regex', 'numpy'}\n"
+        "heavy &= set(sys.modules)\n"
         "print(sorted(heavy))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

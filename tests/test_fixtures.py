@@ -1,4 +1,6 @@
-"""Every captured real run is explained as its scenario expects: category, offending value, hyperparameter.
+"""Every captured real run is explained as its scenario expects.
+
+Category, offending value and hyperparameter are checked against the scenario's `[expected]`.
 
 The expectations live beside each scenario (`fixtures/scenarios/<name>.toml`); the README's coverage
 table is generated from the same data by `scripts/coverage_table.py`.

@@ -31,14 +31,28 @@ def test_recapturing_seed_example_2_gives_the_committed_fixture(tmp_path, dialec
     python = sys.executable if dialect == "keras3" else str(KERAS2_PYTHON)
     subprocess.run(
         [
-            sys.executable, str(ROOT / "fixtures" / "generate.py"),
-            "--only", "seed-conv-filters-zero", "--dialect", dialect,
-            f"--{dialect}-python", python, "--out", str(tmp_path), "--jobs", "1",
+            sys.executable,
+            str(ROOT / "fixtures" / "generate.py"),
+            "--only",
+            "seed-conv-filters-zero",
+            "--dialect",
+            dialect,
+            f"--{dialect}-python",
+            python,
+            "--out",
+            str(tmp_path),
+            "--jobs",
+            "1",
         ],
-        check=True, cwd=ROOT, capture_output=True, text=True,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     fresh = tmp_path / dialect / "seed-conv-filters-zero"
     meta = json.loads((fresh / "meta.json").read_text())
     assert meta["exit_code"] == 1  # the tuner's constructor raised
     assert (fresh / "seed-conv-filters-zero.py").exists()
-    assert _explain(fresh / "run.log") == _explain(CAPTURED / dialect / "seed-conv-filters-zero" / "run.log")
+    assert _explain(fresh / "run.log") == _explain(
+        CAPTURED / dialect / "seed-conv-filters-zero" / "run.log"
+    )

@@ -1,5 +1,5 @@
-"""The pattern database: every rule fires on its real examples and only its own category claims them;
-broken files are reported precisely and never take the others down."""
+"""The pattern database: every rule fires on its real examples, only its own category claims them,
+and broken files are reported precisely without taking the others down."""
 
 from __future__ import annotations
 
@@ -102,7 +102,11 @@ def test_broken_toml_names_file_and_line_and_others_still_load(tmp_path):
 
 
 def test_bad_pattern_entry_names_its_id_and_line(tmp_path):
-    text = GOOD + '\n[[pattern]]\nid = "bad-regex"\ntitle = "t"\ndialects = ["keras3"]\nregex = ["(unclosed"]\n'
+    text = (
+        GOOD
+        + '\n[[pattern]]\nid = "bad-regex"\ntitle = "t"\ndialects = ["keras3"]\n'
+        + 'regex = ["(unclosed"]\n'
+    )
     path = _write(tmp_path, "c.toml", text)
     patterns, errors = load_file(path)
     assert [p.id for p in patterns] == ["good-one"]
@@ -132,7 +136,7 @@ def test_invalid_entries_are_rejected_with_a_reason(tmp_path, entry, complaint):
 def test_catastrophic_regex_times_out_instead_of_hanging(tmp_path):
     text = (
         'category = "optimizer"\n[[pattern]]\nid = "evil"\ntitle = "t"\n'
-        'dialects = ["keras3"]\nregex = [\'^(a+)+$\']\n'
+        "dialects = [\"keras3\"]\nregex = ['^(a+)+$']\n"
     )
     (pattern,), errors = load_file(_write(tmp_path, "evil.toml", text))
     assert errors == []
@@ -154,7 +158,9 @@ def test_a_user_directory_overrides_a_shipped_pattern_by_id(tmp_path):
     if not SHIPPED.patterns:
         pytest.skip("no shipped patterns")
     shipped = SHIPPED.patterns[0]
-    text = GOOD.replace('"good-one"', f'"{shipped.id}"').replace('"optimizer"', f'"{shipped.category}"')
+    text = GOOD.replace('"good-one"', f'"{shipped.id}"').replace(
+        '"optimizer"', f'"{shipped.category}"'
+    )
     _write(tmp_path, "override.toml", text)
     db = load_database([builtin_dir(), tmp_path])
     (found,) = [p for p in db.patterns if p.id == shipped.id]

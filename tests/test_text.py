@@ -23,7 +23,10 @@ def test_keras3_log_gives_one_failure_per_trial_and_the_limit_copy():
     assert "Arguments received by Sequential.call():" in first.exception.message
     assert "Trial 1 Complete" not in first.exception.message
     assert first.exception.frames[-1].function == "assert_input_compatibility"
-    assert first.exception.frames[0].line == "self._run_and_update_trial(trial, *fit_args, **fit_kwargs)"
+    assert (
+        first.exception.frames[0].line
+        == "self._run_and_update_trial(trial, *fit_args, **fit_kwargs)"
+    )
 
 
 def test_keras2_in_user_code_message_keeps_the_inner_error():
@@ -31,7 +34,7 @@ def test_keras2_in_user_code_message_keeps_the_inner_error():
     assert [f.trial.number for f in failures] == [1, 2, 3, 3]
     message = failures[0].exception.message
     assert message.startswith("in user code:")
-    assert 'expected shape=(None, 10), found shape=(None, 20)' in message
+    assert "expected shape=(None, 10), found shape=(None, 20)" in message
 
 
 def test_construction_failure_is_not_a_trial():
@@ -131,7 +134,9 @@ def test_handwritten_traceback_glued_to_a_progress_bar_and_crlf():
 def test_handwritten_truncated_and_bare_tracebacks_are_safe():
     assert failures_from_text('Traceback (most recent call last):\n  File "x.py", line 1') == []
     (bare,) = failures_from_text(
-        'Traceback (most recent call last):\n  File "x.py", line 1, in <module>\nKeyboardInterrupt\n'
+        "Traceback (most recent call last):\n"
+        '  File "x.py", line 1, in <module>\n'
+        "KeyboardInterrupt\n"
     )
     assert bare.exception.type == "KeyboardInterrupt" and bare.exception.message == ""
 

@@ -19,7 +19,9 @@ def test_failed_trials_carry_id_values_space_and_traceback():
     assert [f.trial.hyperparameters for f in reading.failures] == [{"units": 96}, {"units": 512}]
     space = reading.failures[0].trial.space
     assert space[0].describe() == "hp.Int('units', min_value=32, max_value=512, step=32)"
-    assert "expected axis -1 of input shape to have value 10" in reading.failures[0].exception.message
+    assert (
+        "expected axis -1 of input shape to have value 10" in reading.failures[0].exception.message
+    )
 
 
 def test_the_trial_that_tripped_the_limit_is_named_not_guessed():

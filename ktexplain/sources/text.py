@@ -169,9 +169,8 @@ class TextReader:
         self._feed_clean(line)
 
     def _feed_clean(self, line: str) -> None:
-        if self.block is not None:
-            if self._feed_block(line):
-                return
+        if self.block is not None and self._feed_block(line):
+            return
         stripped = line.strip()
         if self.awaiting_chain:
             if not stripped:
@@ -255,11 +254,11 @@ class TextReader:
             if facts.first_loss is None:
                 facts.first_loss = value
             facts.last_loss = value
-            if math.isnan(value) or math.isinf(value):
-                facts.peak_loss = value
-                facts.loss_line = self.line_number
-            elif facts.peak_loss is None or (
-                not math.isnan(facts.peak_loss) and value > facts.peak_loss
+            if (
+                math.isnan(value)
+                or math.isinf(value)
+                or facts.peak_loss is None
+                or (not math.isnan(facts.peak_loss) and value > facts.peak_loss)
             ):
                 facts.peak_loss = value
                 facts.loss_line = self.line_number
@@ -370,7 +369,7 @@ class TextReader:
         pendings = [p for p, _ in self.failures]
         numbers = _link_trials(pendings, self.trials, self.limit)
         out: list[Failure] = []
-        for pending, number in zip(pendings, numbers):
+        for pending, number in zip(pendings, numbers, strict=True):
             out.append(
                 Failure(
                     chain=tuple(pending.records),
@@ -471,7 +470,7 @@ def _link_trials(
             failed.append(last)
     numbers: list[int | None] = [p.trial_number for p in pendings]
     if trial_tbs and len(trial_tbs) == len(failed):
-        for index, number in zip(trial_tbs, failed):
+        for index, number in zip(trial_tbs, failed, strict=True):
             numbers[index] = number
     last_failed = failed[-1] if failed else None
     for i, pending in enumerate(pendings):
@@ -484,8 +483,10 @@ def _link_trials(
 
 def _in_trial(pending: _Pending) -> bool:
     functions = {f.function for r in pending.records for f in r.frames}
-    return "_try_run_and_update_trial" in functions or "run_trial" in functions or (
-        pending.trial_number is not None
+    return (
+        "_try_run_and_update_trial" in functions
+        or "run_trial" in functions
+        or (pending.trial_number is not None)
     )
 
 
