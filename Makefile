@@ -7,7 +7,7 @@ VENV := .venv
 K2 := .venv-keras2
 PIP_FLAGS := --disable-pip-version-check -q
 KERAS2_REQUIREMENTS := "tensorflow-cpu==2.15.1" "keras-tuner==1.4.8" "tensorboard<2.16" \
-	"scipy<1.14" "scikit-learn<1.6" "numpy<2" ipython
+	"scipy<1.14" "scikit-learn<1.6" "numpy<2" ipython ipykernel nbclient nbformat
 DEMO_LOG := fixtures/captured/keras3/seed-conv-filters-zero/run.log \
 	fixtures/captured/keras3/seed-input-shape-mismatch/run.log
 

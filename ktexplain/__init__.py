@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "check", "explain", "install", "uninstall"]
+__all__ = ["__version__", "explain", "install", "uninstall"]
 
 if TYPE_CHECKING:
     from ktexplain.failure import Report
@@ -35,11 +35,6 @@ def explain(exc: BaseException, patterns: Any = None) -> list[Report]:
     from ktexplain.sources.live import failures_from_exception
 
     return pipeline.reports(failures_from_exception(exc), pipeline.database(patterns))
-
-
-def check(*args: Any, **kwargs: Any) -> Any:
-    """Preflight check of a search space (a later issue); not implemented yet."""
-    raise NotImplementedError("ktexplain.check() is not implemented yet")
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where to look for the scripts a traceback names, to read the search space",
     )
+    parser.add_argument(
+        "--project", action="append", type=Path, default=[], metavar="DIR",
+        help="the tuner's project directory, to complete a log's trials (default: found "
+        "next to the log)",
+    )
     return parser
 
 
@@ -95,7 +100,7 @@ def _main(argv: Sequence[str] | None) -> int:
     failed_inputs = 0
     for name in args.paths:
         try:
-            failures = read_failures(name, args.source)
+            failures = read_failures(name, args.source, args.project)
         except InputError as exc:
             print(f"ktexplain: {exc}", file=sys.stderr)
             failed_inputs += 1
@@ -121,7 +126,9 @@ def _label(name: str) -> str:
     return "<stdin>" if name == "-" else name
 
 
-def read_failures(name: str, source_dirs: Sequence[Path] = ()) -> list:  # type: ignore[type-arg]
+def read_failures(  # type: ignore[type-arg]
+    name: str, source_dirs: Sequence[Path] = (), project_dirs: Sequence[Path] = ()
+) -> list:
     from ktexplain.sources.code import SourceSpaces, with_source_space
     from ktexplain.sources.text import failures_from_lines
 
@@ -148,6 +155,9 @@ def read_failures(name: str, source_dirs: Sequence[Path] = ()) -> list:  # type:
         failures = _stream(path)
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    from ktexplain.sources.tunerdir import nearby_projects, with_project_trials
+
+    failures = with_project_trials(failures, [*project_dirs, *nearby_projects(path)])
     return with_source_space(failures, SourceSpaces([path.resolve().parent, *source_dirs]))
 
 

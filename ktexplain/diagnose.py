@@ -9,6 +9,7 @@ from ktexplain.failure import (
     ExceptionRecord,
     Failure,
     HyperParameterLink,
+    HyperParameterSpec,
     Trial,
 )
 from ktexplain.patterns import Database, Pattern
@@ -52,7 +53,9 @@ def _explain(
     fields: dict[str, Any] = {**pattern.statics, **groups}
     value = _clean(groups.get("value"))
     argument = fields.get("argument")
-    link = link_hyperparameter(failure.trial, value, argument, pattern.hyperparameter_hint)
+    link = link_hyperparameter(
+        failure.trial, value, argument, pattern.hyperparameter_hint, failure.raising_spec
+    )
     offending_name = argument
     if link is not None:
         offending_name = link.name
@@ -98,20 +101,26 @@ def _hp_fields(link: HyperParameterLink, pattern: Pattern, value: str | None) ->
 
 
 def link_hyperparameter(
-    trial: Trial | None, value: str | None, argument: str | None, hints: tuple[str, ...]
+    trial: Trial | None,
+    value: str | None,
+    argument: str | None,
+    hints: tuple[str, ...],
+    raising: HyperParameterSpec | None = None,
 ) -> HyperParameterLink | None:
     """Name the hyperparameter that produced the offending value, if one plausibly did.
 
     An argument whose name is a hyperparameter with that value wins; then the only
-    hyperparameter with that value; then the pattern's hints (for messages with no value, such
-    as a diverged loss blamed on ``learning_rate``).
+    hyperparameter with that value; then the one defined on the line that raised (a
+    ``hp.Choice(...)`` keras-tuner itself refused never reaches the trial's values); then the
+    pattern's hints (for messages with no value, such as a diverged loss blamed on
+    ``learning_rate``).
     """
-    if trial is None or not trial.hyperparameters:
-        return None
-    candidates = {k: v for k, v in trial.hyperparameters.items() if not k.startswith("tuner/")}
+    values = dict(trial.hyperparameters) if trial is not None else {}
+    candidates = {k: v for k, v in values.items() if not k.startswith("tuner/")}
 
     def make(name: str) -> HyperParameterLink:
-        return HyperParameterLink(name, candidates[name], trial.spec(name))
+        spec = trial.spec(name) if trial is not None else None
+        return HyperParameterLink(name, candidates[name], spec)
 
     if value is not None:
         if argument in candidates and same_value(candidates[argument], value):
@@ -122,6 +131,10 @@ def link_hyperparameter(
         preferred = [k for k in equal if argument and argument in k]
         if len(preferred) == 1:
             return make(preferred[0])
+    if raising is not None:
+        known = trial.spec(raising.name) if trial is not None else None
+        current = candidates.get(raising.name, value)
+        return HyperParameterLink(raising.name, current, known or raising)
     for hint in hints:
         if hint in candidates:
             return make(hint)
@@ -154,15 +167,40 @@ def _clean(text: str | None) -> str | None:
     return text
 
 
+KERAS2_MARKERS = (
+    "keras/src/engine/",
+    "keras/engine/",
+    "site-packages/tf_keras/",
+    "keras/src/dtensor/",
+    "keras/src/optimizers/legacy/",
+    "keras/src/mixed_precision/",
+    "in user code:",
+    "Exception encountered when calling layer ",
+)
+KERAS3_MARKERS = (
+    "keras/src/backend/",
+    "keras/src/ops/",
+    "keras/src/models/",
+    "keras/src/trainers/",
+    "keras/src/layers/layer.py",
+    "keras/src/layers/input_spec.py",
+    "keras/src/optimizers/base_optimizer.py",
+    "Arguments received by ",
+)
+
+
 def dialect_of(failure: Failure) -> str | None:
-    """keras3, keras2 or tf-op, read from the frames' paths and the exception type."""
-    types = " ".join(r.type for r in failure.chain)
+    """keras3, keras2 or tf-op, from paths and wording only the one version has.
+
+    Keras 2.13+ also lives under ``keras/src/``, so the package path alone does not tell.
+    """
     paths = " ".join(f.filename for r in failure.chain for f in r.frames)
     text = paths + " " + " ".join(r.message[:4000] for r in failure.chain)
-    if "keras/src/engine/" in text or "keras/engine/" in text or "tf_keras/" in text:
+    if any(marker in text for marker in KERAS2_MARKERS):
         return "keras2"
-    if "keras/src/" in text:
+    if any(marker in text for marker in KERAS3_MARKERS):
         return "keras3"
+    types = " ".join(r.type for r in failure.chain)
     if "errors_impl" in types or "InvalidArgumentError" in types:
         return "tf-op"
     return None

@@ -87,6 +87,11 @@ class HyperParameterSpec:
     class_name: str
     config: Mapping[str, Any] = field(default_factory=dict)
 
+    def default(self) -> Any:
+        """The value keras-tuner uses when it builds once at construction."""
+        explicit = self.config.get("default")
+        return explicit if explicit is not None else _implicit_default(self.class_name, self.config)
+
     def describe(self, **overrides: Any) -> str:
         """Render as the call that defines it, e.g. ``hp.Int('filters', min_value=0, ...)``."""
         config = {**self.config, **overrides}
@@ -98,6 +103,10 @@ class HyperParameterSpec:
             "Fixed": ("value",),
         }.get(self.class_name, tuple(k for k in config if k not in ("name", "conditions")))
         parts = [repr(self.name)]
+        if config.get("default") is not None and config["default"] != _implicit_default(
+            self.class_name, config
+        ):
+            keys = (*keys, "default")
         for key in keys:
             value = config.get(key)
             if value is None or (key == "sampling" and value == "linear"):
@@ -106,6 +115,19 @@ class HyperParameterSpec:
                 continue
             parts.append(f"{key}={_short(value)}")
         return f"hp.{self.class_name}({', '.join(parts)})"
+
+
+def _implicit_default(class_name: str, config: Mapping[str, Any]) -> Any:
+    if class_name in ("Int", "Float"):
+        return config.get("min_value")
+    if class_name == "Choice":
+        values = config.get("values") or [None]
+        return values[0]
+    if class_name == "Boolean":
+        return False
+    if class_name == "Fixed":
+        return config.get("value")
+    return None
 
 
 def _short(value: Any) -> str:
@@ -163,7 +185,8 @@ class Failure:
     ``chain`` is in the order Python prints it: the first cause first, the exception that was
     finally raised last. ``traceback_text`` keeps the original text, so nothing is ever lost.
     ``tripped_limit`` is set when this trial's traceback was carried inside keras-tuner's
-    ``Number of consecutive failures exceeded the limit`` RuntimeError.
+    ``Number of consecutive failures exceeded the limit`` RuntimeError. ``raising_spec`` is a
+    hyperparameter defined on the user's line that raised (``hp.Choice("dropout", [0, 0.5])``).
     """
 
     chain: tuple[ExceptionRecord, ...]
@@ -172,6 +195,7 @@ class Failure:
     traceback_text: str = ""
     tripped_limit: int | None = None
     synthetic: bool = False
+    raising_spec: HyperParameterSpec | None = None
 
     @property
     def exception(self) -> ExceptionRecord:

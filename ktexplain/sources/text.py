@@ -37,6 +37,7 @@ RUNNING_TRIAL = re.compile(r"^Search: Running Trial #(\d+)\s*$")
 TABLE_HEADER = re.compile(r"^Value\s*\|Best Value So Far\s*\|Hyperparameter\s*$")
 TRIAL_COMPLETE = re.compile(r"^Trial (\d+) Complete \[")
 OBJECTIVE_LINE = re.compile(r"^(?P<name>[\w/.\-]+): (?P<value>\S+)\s*$")
+ABORT_PREFIX = "terminate called after throwing an instance of"
 LIMIT = re.compile(r"Number of consecutive failures exceeded the limit of (\d+)\.")
 LOSS = re.compile(r"(?<![\w/])loss: (nan|-?inf|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)", re.IGNORECASE)
 # Lines that end an exception message: structure printed by keras-tuner, Keras, TF or Python.
@@ -154,6 +155,10 @@ class TextReader:
         self.expect_embedded: int | None = None
         self.line_number = 0
         self._shared: dict[Any, Any] = {}
+        self.abort: list[str] | None = None
+        self.abort_line = 0
+        self.abort_trial: int | None = None
+        self.aborted = False
 
     # -- feeding ---------------------------------------------------------------------------
     def feed(self, raw: str) -> None:
@@ -227,8 +232,29 @@ class TextReader:
             self.current_trial = facts
             self.expect_objective = True
             return
+        if first == "t" and stripped.startswith(ABORT_PREFIX):
+            self.abort = [stripped]
+            self.abort_line = self.line_number
+            self.abort_trial = self.current_trial.number if self.current_trial else None
+            return
+        if self.abort is not None and len(self.abort) == 1:
+            if stripped.startswith("what():"):
+                self.abort.append(stripped)
+            self._close_abort()
+            return
         if self.current_trial is not None and "loss: " in line:
             self._scan_losses(line)
+
+    def _close_abort(self) -> None:
+        """The C++ runtime killed the process: no Python traceback, only these two lines."""
+        if self.abort is None:
+            return
+        pending = _Pending(line=self.abort_line, trial_number=self.abort_trial)
+        pending.records.append(ExceptionRecord("ProcessAborted", "\n".join(self.abort)))
+        pending.text.extend(self.abort)
+        self.aborted = True
+        self.failures.append((pending, len(self.failures)))
+        self.abort = None
 
     def _table_row(self, line: str) -> None:
         parts = line.split("|", 2)
@@ -357,6 +383,7 @@ class TextReader:
 
     # -- end -------------------------------------------------------------------------------
     def close(self) -> None:
+        self._close_abort()
         if self.block is not None:
             if self.block.type is not None:
                 self._end_exception()
@@ -367,7 +394,8 @@ class TextReader:
     def failures_found(self) -> list[Failure]:
         self.close()
         pendings = [p for p, _ in self.failures]
-        numbers = _link_trials(pendings, self.trials, self.limit)
+        stopped = self.limit is not None or self.aborted
+        numbers = _link_trials(pendings, self.trials, stopped)
         out: list[Failure] = []
         for pending, number in zip(pendings, numbers, strict=True):
             out.append(
@@ -429,7 +457,8 @@ DIVERGENCE_FACTOR = 1000.0
 
 def _silent_exception(facts: _TrialFacts) -> ExceptionRecord | None:
     if facts.objective is not None and facts.objective[1].lower() in ("nan", "-nan", "inf"):
-        return ExceptionRecord("NaNObjective", f"the objective {facts.objective[0]} was nan")
+        name, value = facts.objective
+        return ExceptionRecord("NaNObjective", f"the objective {name} was {value.lower()}")
     first, peak = facts.first_loss, facts.peak_loss
     if first is None or peak is None:
         return None
@@ -448,7 +477,7 @@ def _is_construction(records: list[ExceptionRecord]) -> bool:
 
 
 def _link_trials(
-    pendings: list[_Pending], trials: dict[int, _TrialFacts], limit: int | None
+    pendings: list[_Pending], trials: dict[int, _TrialFacts], stopped: bool
 ) -> list[int | None]:
     """Which trial each traceback belongs to.
 
@@ -456,7 +485,7 @@ def _link_trials(
     stdout, which is block-buffered when saved to a file, so the two streams drift apart. The
     robust link is by order: the k-th trial traceback belongs to the k-th failed trial (a
     ``Complete`` without an objective line, or the last trial, which never completes when the
-    limit stops the search). When the counts disagree (retries, a cut log) fall back to position.
+    limit stops the search or the process is aborted). When the counts disagree (retries, a cut log) fall back to position.
     """
     trial_tbs = [
         i
@@ -464,7 +493,7 @@ def _link_trials(
         if p.embedded_in_limit is None and not _is_construction(p.records) and _in_trial(p)
     ]
     failed = [n for n, facts in sorted(trials.items()) if facts.failed]
-    if limit is not None and trials:
+    if stopped and trials:
         last = max(trials)
         if trials[last].completed_line is None and last not in failed:
             failed.append(last)

@@ -119,3 +119,84 @@ def _order_key(trial_dir: Path, order: list[str]) -> tuple[int, str]:
 
 def _is_nan(value: Any) -> bool:
     return isinstance(value, float) and value != value
+
+
+def nearby_projects(log: Path, max_depth: int = 3, limit: int = 200) -> list[Path]:
+    """Keras Tuner projects in the log's folder and below: users save the log where they ran
+    the search, and the tuner's ``directory`` is usually right there."""
+    found: list[Path] = []
+    base = log.resolve().parent
+    frontier = [base]
+    for _ in range(max_depth + 1):
+        following: list[Path] = []
+        for folder in frontier:
+            try:
+                children = sorted(p for p in folder.iterdir() if p.is_dir())
+            except OSError:
+                continue
+            if (folder / "oracle.json").is_file() and any(folder.glob("trial_*/trial.json")):
+                found.append(folder)
+                continue
+            following.extend(children[:limit])
+        frontier = following
+    return found
+
+
+def with_project_trials(failures: list[Failure], projects: list[Path]) -> list[Failure]:
+    """Complete each log trial from the project's ``trial.json``: every value (the log's table
+    is cut at 15 characters and misses hyperparameters registered after it was printed), the
+    search space with its ranges, and the trial id. A project is used only if its trials agree
+    with every value the log printed for them."""
+    numbered = [f for f in failures if f.trial is not None and f.trial.number is not None]
+    if not numbered:
+        return failures
+    for project in projects:
+        trials = _trials_by_number(project)
+        if trials and all(_agrees(f.trial, trials.get(f.trial.number)) for f in numbered):  # type: ignore[union-attr]
+            return [_merged(f, trials) for f in failures]
+    return failures
+
+
+def _trials_by_number(project: Path) -> dict[int, Trial]:
+    order = _start_order(project)
+    out: dict[int, Trial] = {}
+    for number, trial_id in enumerate(order, start=1):
+        try:
+            data = _load(project / f"trial_{trial_id}" / "trial.json")
+        except (OSError, ValueError):
+            continue
+        out[number] = _trial(data, number)
+    return out
+
+
+def _agrees(logged: Trial | None, saved: Trial | None) -> bool:
+    if logged is None or saved is None:
+        return False
+    for name, value in logged.hyperparameters.items():
+        if name in logged.values_truncated or name not in saved.hyperparameters:
+            continue
+        if not _same(value, saved.hyperparameters[name]):
+            return False
+    return True
+
+
+def _same(logged: Any, saved: Any) -> bool:
+    if isinstance(saved, float) and isinstance(logged, (int, float)):
+        return f"{saved:.5g}" == f"{logged:.5g}"  # the table prints numbers with .5g
+    return bool(logged == saved) or str(logged) == str(saved)
+
+
+def _merged(failure: Failure, trials: dict[int, Trial]) -> Failure:
+    logged = failure.trial
+    if logged is None or logged.number is None or logged.number not in trials:
+        return failure
+    saved = trials[logged.number]
+    values = {**logged.hyperparameters, **saved.hyperparameters}
+    trial = replace(
+        logged,
+        trial_id=saved.trial_id,
+        hyperparameters=values,
+        space=saved.space or logged.space,
+        values_truncated=frozenset(),
+    )
+    return replace(failure, trial=trial)
