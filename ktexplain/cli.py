@@ -59,7 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to look for the scripts a traceback names, to read the search space",
     )
     parser.add_argument(
-        "--project", action="append", type=Path, default=[], metavar="DIR",
+        "--project",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
         help="the tuner's project directory, to complete a log's trials (default: found "
         "next to the log)",
     )
@@ -151,6 +155,8 @@ def read_failures(  # type: ignore[type-arg]
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
     _reject_binary(head, name)
+    if path.suffix == ".ipynb":
+        return _read_notebook(path, name, source_dirs)
     try:
         failures = _stream(path)
     except OSError as exc:
@@ -158,6 +164,19 @@ def read_failures(  # type: ignore[type-arg]
     from ktexplain.sources.tunerdir import nearby_projects, with_project_trials
 
     failures = with_project_trials(failures, [*project_dirs, *nearby_projects(path)])
+    return with_source_space(failures, SourceSpaces([path.resolve().parent, *source_dirs]))
+
+
+def _read_notebook(path: Path, name: str, source_dirs: Sequence[Path]) -> list:  # type: ignore[type-arg]
+    from ktexplain.sources.code import SourceSpaces, with_source_space
+    from ktexplain.sources.notebook import NotebookError, failures_from_notebook
+
+    try:
+        failures = failures_from_notebook(path)
+    except NotebookError as exc:
+        raise InputError(f"{name}: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
     return with_source_space(failures, SourceSpaces([path.resolve().parent, *source_dirs]))
 
 

@@ -286,8 +286,11 @@ def with_source_space(failures: list[Failure], spaces: SourceSpaces) -> list[Fai
       frame, but a log usually names the script elsewhere (its ``<module>`` frame).
     """
     every_frame = [f for failure in failures for r in failure.chain for f in r.frames]
-    found = spaces.for_frames(every_frame)
-    return [_enrich(failure, found) for failure in failures]
+    return with_specs(failures, spaces.for_frames(every_frame))
+
+
+def with_specs(failures: list[Failure], found: Sequence[SourceSpec]) -> list[Failure]:
+    return [_enrich(failure, tuple(found)) for failure in failures]
 
 
 def _enrich(failure: Failure, found: tuple[SourceSpec, ...]) -> Failure:
