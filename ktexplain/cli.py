@@ -13,7 +13,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ktexplain.failure import Failure
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -130,9 +133,9 @@ def _label(name: str) -> str:
     return "<stdin>" if name == "-" else name
 
 
-def read_failures(  # type: ignore[type-arg]
+def read_failures(
     name: str, source_dirs: Sequence[Path] = (), project_dirs: Sequence[Path] = ()
-) -> list:
+) -> list[Failure]:
     from ktexplain.sources.code import SourceSpaces, with_source_space
     from ktexplain.sources.text import failures_from_lines
 
@@ -167,7 +170,7 @@ def read_failures(  # type: ignore[type-arg]
     return with_source_space(failures, SourceSpaces([path.resolve().parent, *source_dirs]))
 
 
-def _read_notebook(path: Path, name: str, source_dirs: Sequence[Path]) -> list:  # type: ignore[type-arg]
+def _read_notebook(path: Path, name: str, source_dirs: Sequence[Path]) -> list[Failure]:
     from ktexplain.sources.code import SourceSpaces, with_source_space
     from ktexplain.sources.notebook import NotebookError, failures_from_notebook
 
@@ -180,7 +183,7 @@ def _read_notebook(path: Path, name: str, source_dirs: Sequence[Path]) -> list: 
     return with_source_space(failures, SourceSpaces([path.resolve().parent, *source_dirs]))
 
 
-def _read_project_dir(path: Path, name: str) -> list:  # type: ignore[type-arg]
+def _read_project_dir(path: Path, name: str) -> list[Failure]:
     from ktexplain.sources.tunerdir import find_projects, read_project
 
     try:
@@ -200,7 +203,7 @@ def _read_project_dir(path: Path, name: str) -> list:  # type: ignore[type-arg]
     return failures
 
 
-def _stream(path: Path) -> list:  # type: ignore[type-arg]
+def _stream(path: Path) -> list[Failure]:
     from ktexplain.sources.text import TextReader
 
     reader = TextReader(str(path))

@@ -133,7 +133,9 @@ def _keyword(node: ast.Call, name: str) -> ast.expr | None:
     return next((k.value for k in node.keywords if k.arg == name), None)
 
 
-def _template(node: ast.JoinedStr, loop_starts: dict[str, int]) -> tuple[str, re.Pattern[str]] | None:
+def _template(
+    node: ast.JoinedStr, loop_starts: dict[str, int]
+) -> tuple[str, re.Pattern[str]] | None:
     first: list[str] = []
     regex: list[str] = []
     for part in node.values:

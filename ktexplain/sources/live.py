@@ -24,13 +24,21 @@ ORIGIN = "<live>"
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 LIMIT = re.compile(r"Number of consecutive failures exceeded the limit of (\d+)\.")
 TUNER_MODULES = ("keras_tuner", "kerastuner")
-# Path fragments (with either separator) and type modules that make an error "ours to explain".
+# Modules whose frames or exception types make an error "ours to explain"; the path fragments
+# recognise library frames by file name.
 RELATED_PATH = re.compile(r"[\\/](?:keras|keras_tuner|kerastuner|tensorflow|tf_keras)[\\/]")
 RELATED_MODULES = ("keras", "keras_tuner", "kerastuner", "tensorflow", "tf_keras")
 # Functions of keras-tuner whose `trial` local is the trial being run.
 TRIAL_FUNCTIONS = frozenset(
-    {"search", "_try_run_and_update_trial", "_run_and_update_trial", "run_trial",
-     "_build_and_fit_model", "on_trial_end", "end_trial"}
+    {
+        "search",
+        "_try_run_and_update_trial",
+        "_run_and_update_trial",
+        "run_trial",
+        "_build_and_fit_model",
+        "on_trial_end",
+        "end_trial",
+    }
 )
 CONSTRUCTION_FUNCTIONS = frozenset({"_populate_initial_space", "_activate_all_conditions"})
 
@@ -50,8 +58,14 @@ def failures_from_exception(exc: BaseException) -> list[Failure]:
         parsed = _parse_text(text)
         if parsed:
             return parsed
-    return [Failure(chain=records, origin=Origin(ORIGIN), trial=_trial_from_frames(chain),
-                    traceback_text=text)]
+    return [
+        Failure(
+            chain=records,
+            origin=Origin(ORIGIN),
+            trial=_trial_from_frames(chain),
+            traceback_text=text,
+        )
+    ]
 
 
 def exception_chain(exc: BaseException) -> list[BaseException]:
@@ -106,7 +120,8 @@ def is_keras_related(exc: BaseException) -> bool:
         if module.split(".", 1)[0] in RELATED_MODULES:
             return True
         for frame, _ in _walk(member.__traceback__):
-            if RELATED_PATH.search(frame.f_code.co_filename):
+            name = frame.f_globals.get("__name__")
+            if isinstance(name, str) and name.split(".", 1)[0] in RELATED_MODULES:
                 return True
     return False
 

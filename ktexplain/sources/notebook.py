@@ -92,7 +92,8 @@ def ipython_error_to_python(output: dict[str, Any]) -> list[str]:
             cell = CELL_FRAME.match(raw)
             found = FILE_FRAME.match(raw)
             if cell:
-                frame = f'  File "<cell In[{cell.group("cell")}]>", line {cell.group("line")}, in <module>'
+                where = f'"<cell In[{cell.group("cell")}]>", line {cell.group("line")}'
+                frame = f"  File {where}, in <module>"
             elif found:
                 func = (found.group("func") or "?").rsplit(".", 1)[-1]
                 frame = f'  File "{found.group("file")}", line {found.group("line")}, in {func}'

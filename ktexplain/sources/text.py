@@ -485,7 +485,8 @@ def _link_trials(
     stdout, which is block-buffered when saved to a file, so the two streams drift apart. The
     robust link is by order: the k-th trial traceback belongs to the k-th failed trial (a
     ``Complete`` without an objective line, or the last trial, which never completes when the
-    limit stops the search or the process is aborted). When the counts disagree (retries, a cut log) fall back to position.
+    limit stops the search or the process is aborted). When the counts disagree (retries, a
+    cut log) fall back to position.
     """
     trial_tbs = [
         i

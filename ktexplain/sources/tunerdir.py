@@ -147,12 +147,12 @@ def with_project_trials(failures: list[Failure], projects: list[Path]) -> list[F
     is cut at 15 characters and misses hyperparameters registered after it was printed), the
     search space with its ranges, and the trial id. A project is used only if its trials agree
     with every value the log printed for them."""
-    numbered = [f for f in failures if f.trial is not None and f.trial.number is not None]
-    if not numbered:
+    logged = [f.trial for f in failures if f.trial is not None and f.trial.number is not None]
+    if not logged:
         return failures
     for project in projects:
         trials = _trials_by_number(project)
-        if trials and all(_agrees(f.trial, trials.get(f.trial.number)) for f in numbered):  # type: ignore[union-attr]
+        if trials and all(_agrees(t, trials.get(t.number or 0)) for t in logged):
             return [_merged(f, trials) for f in failures]
     return failures
 
