@@ -12,6 +12,7 @@ is reduced to one line, ``ktexplain: could not explain this error (<reason>)``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
 import importlib.machinery
 import io
@@ -36,6 +37,8 @@ BASE_TUNER_MODULES = (
 )
 DISABLED_VALUES = ("0", "false", "no", "off")
 MAX_LOCAL_REPR = 120
+MIN_WIDTH = 40
+DEFAULT_WIDTH = 100
 
 PatternsOption = str | Path | Sequence[str | Path] | None
 
@@ -169,6 +172,8 @@ def _worth_explaining(exc: BaseException | None) -> bool:
 def explain_uncaught(exc: BaseException, file: IO[str] | None = None) -> None:
     """Print the explanation of an exception whose traceback was just printed. Never raises."""
     state = _state
+    if disabled_by_env():
+        return
     try:
         from ktexplain.sources import live
 
@@ -218,7 +223,10 @@ def _emit(
 
         ipython.display_reports(reports, compact=compact, header=header, problems=db.errors)
         return
-    _write(render_text(reports, target, compact, header, db.errors), target)
+    text = render_text(reports, target, compact, header, db.errors)
+    if not text.strip():
+        raise RuntimeError("the renderer produced no output")
+    _write(text, target)
 
 
 def render_text(
@@ -234,12 +242,11 @@ def render_text(
     buffer = io.StringIO()
     color = _wants_color(target)
     console = render.make_console(buffer, color, width=_width(target))
-    console.is_jupyter = False  # inside a kernel rich would display it itself, besides the buffer
     if header:
         console.print(header, style="bold")
     if compact:
         for report in reports:
-            console.print(compact_line_with_trials(report))
+            console.print(render.compact_line(report))
     else:
         render.render_reports(reports, compact=compact, console=console)
     text = buffer.getvalue()
@@ -248,21 +255,6 @@ def render_text(
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         text += f"ktexplain: pattern file skipped: {first}{more}\n"
     return text
-
-
-def compact_line_with_trials(report: Report) -> Any:
-    """render's compact line, with the trial it is about (a per-trial line has no table above
-    it when the search runs with verbose=0)."""
-    from rich.text import Text
-
-    from ktexplain import render
-
-    line = render.compact_line(report)
-    labels = ", ".join(t.label for t in report.trials)
-    prefix = "ktexplain: "
-    if not labels or not line.plain.startswith(prefix):
-        return line
-    return Text.assemble(line[: len(prefix)], (f"trial {labels}: ", "bold"), line[len(prefix) :])
 
 
 def _target(file: IO[str] | None) -> IO[str] | None:
@@ -294,14 +286,19 @@ def _wants_color(target: IO[str]) -> bool:
         return False
 
 
-def _width(target: IO[str]) -> int | None:
+def _width(target: IO[str]) -> int:
+    """The terminal's width (a pty can report 0 columns), else $COLUMNS, else 100."""
     try:
         if target.isatty():
-            return os.get_terminal_size(target.fileno()).columns
+            columns = os.get_terminal_size(target.fileno()).columns
+            if columns >= MIN_WIDTH:
+                return columns
     except Exception:
         pass
-    columns = os.environ.get("COLUMNS", "")
-    return int(columns) if columns.isdigit() else 100
+    columns_env = os.environ.get("COLUMNS", "")
+    if columns_env.isdigit() and int(columns_env) >= MIN_WIDTH:
+        return int(columns_env)
+    return DEFAULT_WIDTH
 
 
 def _write(text: str, target: IO[str] | None) -> None:
@@ -443,10 +440,8 @@ def _start_observer(state: _State) -> None:
 
 def _stop_observer(state: _State) -> None:
     if state.watcher is not None:
-        try:
+        with contextlib.suppress(ValueError):
             sys.meta_path.remove(state.watcher)
-        except ValueError:
-            pass
         state.watcher = None
     for patch in reversed(state.patched):
         current = patch.owner.__dict__.get(patch.name)
@@ -521,6 +516,8 @@ def _wrap_on_trial_end(original: Callable[..., Any], state: _State) -> Callable[
 
 def _after_trial(tuner: Any, trial: Any) -> None:
     """Explain the trial keras-tuner just reported as FAILED. Never raises."""
+    if disabled_by_env():
+        return
     try:
         from ktexplain.sources.live import failure_from_trial, trial_number_of
 

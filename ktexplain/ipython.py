@@ -116,16 +116,15 @@ def display_reports(
     """Show reports in a notebook cell: rich HTML, with plain text for other frontends."""
     from IPython.display import display
 
-    from ktexplain import hook, render
+    from ktexplain import render
 
     console = render.make_console(io.StringIO(), color=True, width=JUPYTER_WIDTH)
     console.record = True
-    console.is_jupyter = False  # rich would display each print itself; one display is ours
     if header:
         console.print(header, style="bold")
     if compact:
         for report in reports:
-            console.print(hook.compact_line_with_trials(report))
+            console.print(render.compact_line(report))
     else:
         render.render_reports(reports, compact=compact, console=console)
     for problem in problems[:1]:
@@ -133,4 +132,4 @@ def display_reports(
         console.print(f"ktexplain: pattern file skipped: {problem}{more}")
     text = console.export_text(clear=False)
     html = console.export_html(inline_styles=True, code_format=_CODE_FORMAT)
-    display({"text/plain": text, "text/html": html}, raw=True)
+    display({"text/plain": text, "text/html": html}, raw=True)  # type: ignore[no-untyped-call]

@@ -146,11 +146,17 @@ def load_database(dirs: Iterable[Path] | None = None) -> Database:
     patterns: list[Pattern] = []
     errors: list[PatternError] = []
     seen: dict[str, str] = {}
-    for directory in dirs if dirs is not None else default_dirs():
-        directory = Path(directory)
-        if not directory.is_dir():
+    for place in dirs if dirs is not None else default_dirs():
+        place = Path(place)
+        if place.is_dir():
+            files = sorted(place.glob("*.toml"))
+        elif place.is_file():
+            files = [place]  # --patterns mine.toml works as well as a folder
+        else:
+            if place != user_dir():  # the user's config folder need not exist
+                errors.append(PatternError(str(place), "no such pattern file or directory"))
             continue
-        for path in sorted(directory.glob("*.toml")):
+        for path in files:
             loaded, problems = load_file(path)
             errors.extend(problems)
             for pattern in loaded:

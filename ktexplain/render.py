@@ -37,8 +37,12 @@ MAX_MESSAGE_LINES = 12
 def make_console(
     file: IO[str] | None = None, color: bool | None = None, width: int | None = None
 ) -> Console:
-    """`color=None` lets rich decide (terminal or not, NO_COLOR); False forces plain text."""
-    return Console(
+    """`color=None` lets rich decide (terminal or not, NO_COLOR); False forces plain text.
+
+    Inside a Jupyter kernel rich displays what it prints as a cell output besides writing it: a
+    console given a file writes to that file only.
+    """
+    console = Console(
         file=file,
         no_color=color is False or None,
         color_system=None if color is False else "auto",
@@ -48,6 +52,9 @@ def make_console(
         width=width,
         force_terminal=True if color is True else None,
     )
+    if file is not None:
+        console.is_jupyter = False
+    return console
 
 
 def render_reports(
@@ -67,6 +74,10 @@ def render_reports(
 def compact_line(report: Report) -> Text:
     d = report.diagnosis
     text = Text("ktexplain: ", style="bold")
+    labels = ", ".join(t.label for t in report.trials[:MAX_TRIALS_LISTED])
+    if labels:
+        more = len(report.trials) - MAX_TRIALS_LISTED
+        text.append(f"trial {labels}{f' (+{more})' if more > 0 else ''}: ", style="bold")
     text.append(f"[{d.category}] ", style=CATEGORY_STYLE.get(d.category, ""))
     text.append(d.title or d.exception.headline())
     if d.hyperparameter is not None:

@@ -4,6 +4,7 @@ original traceback. Real runs of real searches happen in subprocesses (marked sl
 from __future__ import annotations
 
 import ast
+import io
 import subprocess
 import sys
 import threading
@@ -115,6 +116,31 @@ def test_an_uninstalled_hook_left_under_another_passes_through(monkeypatch, caps
     assert calls == ["theirs", "original"]
 
 
+def test_a_keras_error_is_explained_after_the_traceback_with_locals_on_request(capsys):
+    class KerasError(ValueError):
+        pass
+
+    KerasError.__module__ = "keras.src.layers.core.dense"  # what makes it "ours" to explain
+
+    def build_model():
+        units = -3
+        raise KerasError(f"Received an invalid value for `units`. Received: units={units}")
+
+    try:
+        build_model()
+    except KerasError as exc:
+        caught = exc
+    stream = io.StringIO()
+    ktexplain.install(show_locals=True, file=stream)
+    sys.excepthook(type(caught), caught, caught.__traceback__)
+    err = capsys.readouterr().err
+    assert err.startswith(TRACEBACK) and "units=-3" in err  # Python's own, on stderr
+    explanation = stream.getvalue()
+    assert explanation.startswith("╭") and "units=-3" in explanation
+    assert "ktexplain: locals of build_model()" in explanation
+    assert "  units = -3" in explanation
+
+
 def test_import_and_install_load_nothing_heavy(tmp_path):
     code = (
         "import sys, ktexplain\n"
@@ -221,6 +247,20 @@ def test_each_failed_trial_is_explained_and_summarised(dialect, order, tmp_path)
     assert plain_err.count(TRACEBACK) == 2
     assert "ktexplain" not in plain_err
     assert _outcome(explained_out) == _outcome(plain_out)
+    assert "PATCHED AFTER UNINSTALL []" in done.stdout
+
+
+@pytest.mark.slow
+def test_a_nan_objective_is_explained_though_keras_tuner_prints_no_traceback(tmp_path):
+    done = run_script("keras3", "nan_objective.py", tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "STATUSES ['COMPLETED', 'FAILED']" in done.stdout
+    assert TRACEBACK not in done.stderr
+    per_trial = [line for line in done.stderr.splitlines() if line.startswith("ktexplain: trial")]
+    assert len(per_trial) == 1 and per_trial[0].startswith("ktexplain: trial #2: ")
+    summary = done.stderr[done.stderr.index("ktexplain: 1 of 2 trials failed") :]
+    assert "NaNObjective: the objective val_loss was nan" in summary
+    assert "learning_rate" in summary
 
 
 def _outcome(stdout: str) -> tuple[list, dict]:

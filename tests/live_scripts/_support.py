@@ -54,11 +54,13 @@ def environment(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_python(
-    python: str, args: list[str], cwd: Path, timeout: float = 180, **env: str
-) -> Run:
+def run_python(python: str, args: list[str], cwd: Path, timeout: float = 180, **env: str) -> Run:
     done = subprocess.run(
-        [python, *args], cwd=cwd, env=environment(**env), capture_output=True, text=True,
+        [python, *args],
+        cwd=cwd,
+        env=environment(**env),
+        capture_output=True,
+        text=True,
         timeout=timeout,
     )
     return Run(done.returncode, done.stdout, done.stderr)

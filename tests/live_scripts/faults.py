@@ -25,8 +25,9 @@ def build_conv(hp):
     return keras.Sequential(
         [
             keras.Input(shape=(28, 28, 1)),
-            keras.layers.Conv2D(filters=hp.Int("filters", min_value=0, max_value=64, step=16),
-                                kernel_size=3),
+            keras.layers.Conv2D(
+                filters=hp.Int("filters", min_value=0, max_value=64, step=16), kernel_size=3
+            ),
         ]
     )
 
@@ -38,8 +39,14 @@ def build_unprintable(hp):
 
 def fail(build):
     try:
-        kt.RandomSearch(build, objective="loss", max_trials=2, directory="tuner",
-                        project_name=build.__name__, overwrite=True)
+        kt.RandomSearch(
+            build,
+            objective="loss",
+            max_trials=2,
+            directory="tuner",
+            project_name=build.__name__,
+            overwrite=True,
+        )
     except Exception:
         return sys.exc_info()
     raise AssertionError("the tuner was expected to fail")

@@ -18,6 +18,12 @@ def build_model(hp):
 
 
 rng = np.random.default_rng(0)
-tuner = kt.GridSearch(build_model, objective="val_loss", max_trials=4, directory="tuner",
-                      project_name="survive", overwrite=True)
+tuner = kt.GridSearch(
+    build_model,
+    objective="val_loss",
+    max_trials=4,
+    directory="tuner",
+    project_name="survive",
+    overwrite=True,
+)
 tuner.search(rng.random((32, 10)), rng.random((32, 1)), epochs=1, validation_split=0.25)

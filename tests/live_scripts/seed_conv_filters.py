@@ -29,6 +29,10 @@ def build_model(hp):
 
 
 tuner = kt.BayesianOptimization(
-    build_model, objective="val_accuracy", max_trials=5, directory="tuner", project_name="seed2",
+    build_model,
+    objective="val_accuracy",
+    max_trials=5,
+    directory="tuner",
+    project_name="seed2",
     overwrite=True,
 )

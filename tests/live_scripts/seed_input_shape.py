@@ -28,8 +28,13 @@ def build_model(hp):
 
 
 tuner = kt.RandomSearch(
-    build_model, objective="val_loss", max_trials=5, directory="tuner", project_name="seed1",
-    overwrite=True, seed=1,
+    build_model,
+    objective="val_loss",
+    max_trials=5,
+    directory="tuner",
+    project_name="seed1",
+    overwrite=True,
+    seed=1,
 )
 rng = np.random.default_rng(0)
 x_train = rng.random((40, 20))  # 20 features, not 10 as the model says

@@ -32,16 +32,24 @@ def build_model(hp):
     return model
 
 
+def score(trial):
+    return None if trial.score is None else float(trial.score)
+
+
 def run(project):
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     tuner = kt.GridSearch(
-        build_model, objective="val_loss", max_trials=4, directory="tuner",
-        project_name=project, overwrite=True,
+        build_model,
+        objective="val_loss",
+        max_trials=4,
+        directory="tuner",
+        project_name=project,
+        overwrite=True,
     )
     tuner.search(rng.random((32, 10)), rng.random((32, 1)), epochs=1, validation_split=0.25)
     outcome = [
-        (t.trial_id, t.status, t.hyperparameters.values, t.score)
+        (t.trial_id, t.status, t.hyperparameters.values, score(t))
         for t in tuner.oracle.trials.values()
     ]
     best = tuner.get_best_hyperparameters()[0].values
@@ -54,6 +62,9 @@ print("=== SEARCH WITH KTEXPLAIN", flush=True)
 print("=== SEARCH WITH KTEXPLAIN", file=sys.stderr, flush=True)
 run("explained")
 ktexplain.uninstall()
+base = sys.modules["keras_tuner.src.engine.base_tuner"].BaseTuner
+patched = [name for name in ("search", "on_trial_end") if hasattr(vars(base)[name], "__wrapped__")]
+print(f"PATCHED AFTER UNINSTALL {patched!r}", flush=True)
 print("=== SEARCH AFTER UNINSTALL", flush=True)
 print("=== SEARCH AFTER UNINSTALL", file=sys.stderr, flush=True)
 run("plain")
