@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import regex
+
 from ktexplain.failure import (
     Diagnosis,
     ExceptionRecord,
@@ -54,7 +56,11 @@ def _explain(
     value = _clean(groups.get("value"))
     argument = fields.get("argument")
     link = link_hyperparameter(
-        failure.trial, value, argument, pattern.hyperparameter_hint, failure.raising_spec
+        failure.trial,
+        value if pattern.link_by_value else None,
+        argument,
+        pattern.hyperparameter_hint,
+        failure.raising_spec,
     )
     offending_name = argument
     if link is not None:
@@ -131,14 +137,32 @@ def link_hyperparameter(
         preferred = [k for k in equal if argument and argument in k]
         if len(preferred) == 1:
             return make(preferred[0])
-    if raising is not None:
+    construction = trial is not None and trial.construction
+    if raising is not None and (
+        construction
+        or value is None
+        or raising.name not in candidates
+        or same_value(candidates[raising.name], value)
+    ):
+        # Not when a trial's recorded value contradicts the message: then the line merely
+        # passed through it (``model.fit(batch_size=hp.Choice(...))``). At construction the
+        # values are defaults read from the source, and the definition itself may have raised.
         known = trial.spec(raising.name) if trial is not None else None
-        current = candidates.get(raising.name, value)
+        current = value if construction and value is not None else candidates.get(raising.name)
         return HyperParameterLink(raising.name, current, known or raising)
     for hint in hints:
-        if hint in candidates:
-            return make(hint)
+        # A hint is a name or a regular expression over names (``num_(?:blocks|layers)``).
+        named = [k for k in candidates if k == hint or _fullmatch(hint, k)]
+        if len(named) == 1:
+            return make(named[0])
     return None
+
+
+def _fullmatch(expression: str, name: str) -> bool:
+    try:
+        return regex.fullmatch(expression, name, timeout=0.05) is not None
+    except (regex.error, TimeoutError):
+        return False
 
 
 def same_value(hp_value: Any, text: str) -> bool:

@@ -113,6 +113,8 @@ class HyperParameterSpec:
                 continue
             if key == "ordered" and value in (True, None):
                 continue
+            if key == "step" and self.class_name == "Int" and value == 1:
+                continue  # hp.Int's own default
             parts.append(f"{key}={_short(value)}")
         return f"hp.{self.class_name}({', '.join(parts)})"
 
@@ -187,6 +189,7 @@ class Failure:
     ``tripped_limit`` is set when this trial's traceback was carried inside keras-tuner's
     ``Number of consecutive failures exceeded the limit`` RuntimeError. ``raising_spec`` is a
     hyperparameter defined on the user's line that raised (``hp.Choice("dropout", [0, 0.5])``).
+    ``warning`` marks a Python warning line: a failure only if a pattern recognises it.
     """
 
     chain: tuple[ExceptionRecord, ...]
@@ -196,6 +199,7 @@ class Failure:
     tripped_limit: int | None = None
     synthetic: bool = False
     raising_spec: HyperParameterSpec | None = None
+    warning: bool = False
 
     @property
     def exception(self) -> ExceptionRecord:

@@ -37,6 +37,7 @@ KNOWN_KEYS = frozenset(
         "regex",
         "valid",
         "hyperparameter_hint",
+        "link_by_value",
         "rule",
         "fix",
         "fix_with_hp",
@@ -68,6 +69,7 @@ class Pattern:
     statics: Mapping[str, str] = field(default_factory=dict)
     valid: str | None = None
     hyperparameter_hint: tuple[str, ...] = ()
+    link_by_value: bool = True
     rule: str | None = None
     fix: str | None = None
     fix_with_hp: str | None = None
@@ -265,6 +267,12 @@ def _build(entry: Any, category: str, source: str) -> Pattern:
         examples.append(
             Example(example["message"], example.get("fixture"), _opt_str(example.get("value")))
         )
+    hints = tuple(entry.get("hyperparameter_hint", ()))
+    for hint in hints:
+        try:
+            regex.compile(hint)
+        except regex.error as exc:
+            raise ValueError(f"hyperparameter_hint {hint!r} does not compile: {exc}") from None
     exception_types = entry.get("exception", ())
     if isinstance(exception_types, str):
         exception_types = (exception_types,)
@@ -278,7 +286,8 @@ def _build(entry: Any, category: str, source: str) -> Pattern:
         priority=int(entry.get("priority", 50)),
         statics=statics,
         valid=valid,
-        hyperparameter_hint=tuple(entry.get("hyperparameter_hint", ())),
+        hyperparameter_hint=hints,
+        link_by_value=bool(entry.get("link_by_value", True)),
         rule=templates["rule"],
         fix=templates["fix"],
         fix_with_hp=templates["fix_with_hp"],

@@ -23,4 +23,6 @@ def database(extra: str | Path | Sequence[str | Path] | None = None) -> Database
 
 
 def reports(failures: Iterable[Failure], db: Database) -> list[Report]:
-    return group(diagnose(failure, db) for failure in failures)
+    diagnoses = (diagnose(failure, db) for failure in failures)
+    # Warnings are everywhere in a TensorFlow log; only the ones a pattern knows are causes.
+    return group(d for d in diagnoses if not (d.failure.warning and d.category == "unknown"))

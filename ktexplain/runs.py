@@ -47,12 +47,12 @@ def group(diagnoses: Iterable[Diagnosis]) -> list[Report]:
 
 
 def _same_trial(a: Failure, b: Failure) -> bool:
-    """The tripping trial's traceback appears twice in a log: printed, then in the RuntimeError."""
-    if a.trial is None or b.trial is None:
+    """One trial's traceback can appear several times in one input: printed by keras-tuner, in
+    the final RuntimeError, and again in ``results_summary()``."""
+    if a.trial is None or b.trial is None or a.origin.source != b.origin.source:
         return False
-    return (
-        a.trial.number == b.trial.number
-        and a.trial.trial_id == b.trial.trial_id
-        and a.trial.construction == b.trial.construction
-        and (a.trial.number is not None or a.trial.trial_id is not None)
-    )
+    if a.trial.construction or b.trial.construction:
+        return a.trial.construction == b.trial.construction
+    if a.trial.number is not None and b.trial.number is not None:
+        return a.trial.number == b.trial.number
+    return a.trial.trial_id is not None and a.trial.trial_id == b.trial.trial_id

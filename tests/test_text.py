@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from conftest import CAPTURED
 
-from ktexplain.sources.text import clean_line, failures_from_path, failures_from_text
+from ktexplain.sources import text
+from ktexplain.sources.text import clean_line, failures_from_text
+
+
+def failures_from_path(path):
+    """The reader's failures, without Python warnings (candidates the pipeline filters)."""
+    return [f for f in text.failures_from_path(path) if not f.warning]
+
 
 SEED1 = "seed-input-shape-mismatch"
 
@@ -160,3 +167,38 @@ def test_handwritten_limit_runtime_error_alone_yields_the_embedded_trial_error()
 def test_no_traceback_means_no_failure():
     assert failures_from_text("Epoch 1/2\nall good\n") == []
     assert failures_from_text("") == []
+
+
+def test_results_summary_copy_is_linked_by_its_trial_id_not_by_position():
+    # Real capture: stdout lags, and results_summary() prints the failed trial's traceback again.
+    failures = failures_from_path(CAPTURED / "keras3" / "layer-pool-size-too-large" / "run.log")
+    assert [f.trial.number for f in failures] == [3, 3]
+    summary_copy = failures[1]
+    assert summary_copy.trial.trial_id == "2"
+    assert summary_copy.trial.hyperparameters == {"pool_size": 8}
+
+
+def test_a_process_abort_is_a_failure_of_the_running_trial():
+    (failure,) = failures_from_path(CAPTURED / "keras2" / "hp-dense-units-zero" / "run.log")
+    assert failure.exception.type == "ProcessAborted"
+    assert "dnnl::error" in failure.exception.message
+    assert failure.trial.number == 3
+
+
+def test_warnings_are_candidates_and_constant_objective_is_detected():
+    path = CAPTURED / "keras3" / "act-softmax-single-unit" / "run.log"
+    everything = text.failures_from_path(path)
+    warnings = [f for f in everything if f.warning]
+    assert any("softmax over axis -1" in f.exception.message for f in warnings)
+    constant = [f for f in everything if f.exception.type == "ConstantObjective"]
+    assert len(constant) == 3 and {f.trial.number for f in constant} == {1, 2, 3}
+
+
+def test_unknown_warnings_never_become_reports(database):
+    from ktexplain import pipeline
+
+    path = CAPTURED / "keras3" / "seed-conv-filters-zero" / "run.log"
+    failures = text.failures_from_path(path)
+    assert any(f.warning for f in failures)  # "Do not pass an `input_shape`..."
+    reports = pipeline.reports(failures, database)
+    assert [r.diagnosis.exception.type for r in reports] == ["ValueError"]

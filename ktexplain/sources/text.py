@@ -36,8 +36,13 @@ EXCEPTION_LINE = re.compile(r"^(?P<type>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?::(?: 
 RUNNING_TRIAL = re.compile(r"^Search: Running Trial #(\d+)\s*$")
 TABLE_HEADER = re.compile(r"^Value\s*\|Best Value So Far\s*\|Hyperparameter\s*$")
 TRIAL_COMPLETE = re.compile(r"^Trial (\d+) Complete \[")
+SUMMARY_TRIAL = re.compile(r"^Trial (\w+) summary$")
+SUMMARY_VALUE = re.compile(r"^(?P<name>[^\s:][^:]*): (?P<value>.*)$")
 OBJECTIVE_LINE = re.compile(r"^(?P<name>[\w/.\-]+): (?P<value>\S+)\s*$")
 ABORT_PREFIX = "terminate called after throwing an instance of"
+WARNING_LINE = re.compile(
+    r"^(?P<file>\S[^:]*\.py):(?P<line>\d+): (?P<type>[A-Z]\w*Warning): (?P<message>.+)$"
+)
 LIMIT = re.compile(r"Number of consecutive failures exceeded the limit of (\d+)\.")
 LOSS = re.compile(r"(?<![\w/])loss: (nan|-?inf|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)", re.IGNORECASE)
 # Lines that end an exception message: structure printed by keras-tuner, Keras, TF or Python.
@@ -60,6 +65,10 @@ BOUNDARIES = re.compile(
     r"|\S+\.py:\d+: \w*Warning: "
     r"|Search space summary$"
     r"|Results summary$"
+    r"|Trial \w+ summary$"
+    r"|Hyperparameters:$"
+    r"|Score: \S+$"
+    r"|(?:WARNING|INFO|ERROR|DEBUG|CRITICAL):[\w.]+:"
     r"|Reloading Tuner from "
     r"|Oracle triggered exit"
     r")"
@@ -134,6 +143,17 @@ class _Pending:
     line: int = 0
     trial_number: int | None = None
     embedded_in_limit: int | None = None
+    summary: _Summary | None = None
+    warning: bool = False
+
+
+@dataclass
+class _Summary:
+    """A ``Trial <id> summary`` block of ``tuner.results_summary()``: the saved trial, exact."""
+
+    trial_id: str
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    reading_values: bool = False
 
 
 class TextReader:
@@ -156,6 +176,7 @@ class TextReader:
         self.line_number = 0
         self._shared: dict[Any, Any] = {}
         self.abort: list[str] | None = None
+        self.summary: _Summary | None = None
         self.abort_line = 0
         self.abort_trial: int | None = None
         self.aborted = False
@@ -212,8 +233,23 @@ class TextReader:
                 self.current_trial.objective = (found.group("name"), found.group("value"))
                 return
         if not stripped:
+            if self.summary is not None:
+                self.summary.reading_values = False
             return
         first = stripped[0]
+        if first == "T" and (summary := SUMMARY_TRIAL.match(stripped)):
+            self.summary = _Summary(summary.group(1))
+            return
+        if self.summary is not None:
+            if stripped == "Hyperparameters:":
+                self.summary.reading_values = True
+                return
+            value = SUMMARY_VALUE.match(stripped) if self.summary.reading_values else None
+            if value:
+                name = value.group("name")
+                self.summary.hyperparameters[name] = parse_value(value.group("value"))
+                return
+            self.summary.reading_values = False
         running = RUNNING_TRIAL.match(stripped) if first == "S" else None
         if running:
             number = int(running.group(1))
@@ -232,6 +268,9 @@ class TextReader:
             self.current_trial = facts
             self.expect_objective = True
             return
+        if "Warning: " in line and (warning := WARNING_LINE.match(line)):
+            self._warning(warning)
+            return
         if first == "t" and stripped.startswith(ABORT_PREFIX):
             self.abort = [stripped]
             self.abort_line = self.line_number
@@ -244,6 +283,20 @@ class TextReader:
             return
         if self.current_trial is not None and "loss: " in line:
             self._scan_losses(line)
+
+    def _warning(self, found: re.Match[str]) -> None:
+        """A Python warning: kept as a candidate, reported only if a pattern knows it (a softmax
+        over one unit trains without error and only says so here)."""
+        frame = Frame(found.group("file"), int(found.group("line")), "<warning>")
+        record = ExceptionRecord(found.group("type"), found.group("message"), (frame,))
+        pending = _Pending(
+            line=self.line_number,
+            trial_number=self.current_trial.number if self.current_trial else None,
+            warning=True,
+        )
+        pending.records.append(self._shared.setdefault(record, record))
+        pending.text.append(found.group(0))
+        self.failures.append((pending, len(self.failures)))
 
     def _close_abort(self) -> None:
         """The C++ runtime killed the process: no Python traceback, only these two lines."""
@@ -297,6 +350,7 @@ class TextReader:
             if self.expect_embedded is not None:
                 self.chain.embedded_in_limit = self.expect_embedded
                 self.expect_embedded = None
+            self.chain.summary = self.summary
         self.block = _Block(self.line_number, number, text=[TRACEBACK])
 
     def _feed_block(self, line: str) -> bool:
@@ -405,9 +459,11 @@ class TextReader:
                     trial=self._trial(number, pending),
                     traceback_text=self._share("\n".join(pending.text)),
                     tripped_limit=pending.embedded_in_limit,
+                    warning=pending.warning,
                 )
             )
-        out.extend(self._silent_failures(numbers))
+        real = [n for p, n in zip(pendings, numbers, strict=True) if not p.warning]
+        out.extend(self._silent_failures(real))
         out.sort(key=lambda f: f.origin.line or 0)
         return out
 
@@ -418,6 +474,14 @@ class TextReader:
     def _trial(self, number: int | None, pending: _Pending) -> Trial | None:
         if _is_construction(pending.records):
             return Trial(construction=True)
+        if pending.summary is not None:
+            summary = pending.summary
+            return Trial(
+                number=_number_of(summary.trial_id),
+                trial_id=summary.trial_id,
+                hyperparameters=dict(summary.hyperparameters),
+                status="FAILED",
+            )
         if number is None:
             return None
         facts = self.trials.get(number)
@@ -431,13 +495,22 @@ class TextReader:
         )
 
     def _silent_failures(self, linked: list[int | None]) -> Iterator[Failure]:
-        """Trials that ended without a traceback: a NaN objective or a loss that blew up."""
+        """Trials that ended without a traceback: a NaN objective, a loss that blew up, or a
+        search whose every trial scored exactly the same whatever its hyperparameters."""
         with_traceback = {n for n in linked if n is not None}
+        flagged: dict[int, ExceptionRecord] = {}
         for facts in self.trials.values():
             if facts.number in with_traceback:
                 continue
             synthetic = _silent_exception(facts)
-            if synthetic is None:
+            if synthetic is not None:
+                flagged[facts.number] = synthetic
+        constant = _constant_objective([f for f in self.trials.values() if f.number not in flagged])
+        for facts in self.trials.values():
+            synthetic = flagged.get(facts.number)
+            if synthetic is None and constant is not None and facts.objective is not None:
+                synthetic = constant
+            if synthetic is None or facts.number in with_traceback:
                 continue
             yield Failure(
                 chain=(synthetic,),
@@ -453,6 +526,27 @@ class TextReader:
 
 
 DIVERGENCE_FACTOR = 1000.0
+CONSTANT_MIN_TRIALS = 3
+
+
+def _constant_objective(trials: list[_TrialFacts]) -> ExceptionRecord | None:
+    """All completed trials with the same objective to the last digit, from different
+    hyperparameters: the model's output does not depend on what is tuned."""
+    scored = [
+        t for t in trials if t.objective is not None and t.objective[1] not in ("nan", "None")
+    ]
+    if len(scored) < CONSTANT_MIN_TRIALS:
+        return None
+    if len({t.objective for t in scored}) != 1:
+        return None
+    if len({tuple(sorted(map(str, t.hyperparameters.items()))) for t in scored}) < 2:
+        return None
+    name, value = scored[0].objective  # type: ignore[misc]
+    return ExceptionRecord(
+        "ConstantObjective",
+        f"all {len(scored)} completed trials scored {name} = {value}, "
+        "whatever their hyperparameters",
+    )
 
 
 def _silent_exception(facts: _TrialFacts) -> ExceptionRecord | None:
@@ -469,6 +563,11 @@ def _silent_exception(facts: _TrialFacts) -> ExceptionRecord | None:
             "TrainingDiverged", f"training loss rose from {first:.5g} to {peak:.5g}"
         )
     return None
+
+
+def _number_of(trial_id: str) -> int | None:
+    """keras-tuner's ids are the 0-based creation order, zero-padded: ``02`` is ``Trial #3``."""
+    return int(trial_id) + 1 if trial_id.isdigit() else None
 
 
 def _is_construction(records: list[ExceptionRecord]) -> bool:
@@ -491,7 +590,11 @@ def _link_trials(
     trial_tbs = [
         i
         for i, p in enumerate(pendings)
-        if p.embedded_in_limit is None and not _is_construction(p.records) and _in_trial(p)
+        if p.embedded_in_limit is None
+        and p.summary is None
+        and not p.warning
+        and not _is_construction(p.records)
+        and _in_trial(p)
     ]
     failed = [n for n, facts in sorted(trials.items()) if facts.failed]
     if stopped and trials:
@@ -504,10 +607,14 @@ def _link_trials(
             numbers[index] = number
     last_failed = failed[-1] if failed else None
     for i, pending in enumerate(pendings):
-        if pending.embedded_in_limit is not None:
+        if pending.summary is not None:
+            numbers[i] = _number_of(pending.summary.trial_id)
+        elif pending.embedded_in_limit is not None:
             numbers[i] = last_failed if last_failed is not None else pending.trial_number
         elif _is_construction(pending.records):
             numbers[i] = None
+        elif pending.warning:
+            numbers[i] = pending.trial_number
     return numbers
 
 
