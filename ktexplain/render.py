@@ -18,7 +18,7 @@ from rich.text import Text
 
 from ktexplain import __version__
 from ktexplain.diagnose import format_value
-from ktexplain.failure import Diagnosis, Report, Trial
+from ktexplain.failure import Diagnosis, Report, Trial, summary_line
 
 CATEGORY_STYLE = {
     "data-shape": "cyan",
@@ -120,6 +120,9 @@ def report_panel(report: Report, index: int = 1, total: int = 1) -> Panel:
     first_trial = next((t for t in report.trials if t.hyperparameters), None)
     if first_trial is not None:
         grid.add_row("values", _values_text(first_trial, d))
+    spread = _linked_values_text(report)
+    if spread is not None:
+        grid.add_row("across trials", spread)
     if d.fix:
         grid.add_row("fix", Text(d.fix, style="bold"))
     where = Text(str(report.failures[0].origin), style="dim")
@@ -144,14 +147,22 @@ def report_panel(report: Report, index: int = 1, total: int = 1) -> Panel:
 
 
 def _exception_text(d: Diagnosis) -> Text:
-    lines = [line for line in d.exception.message.strip().splitlines() if line.strip()]
-    shown = lines[:MAX_MESSAGE_LINES]
+    """The message as Keras wrote it; for a wrapper ("in user code:", "Exception encountered
+    when calling …", "Graph execution error:") the line that says what went wrong."""
+    message = d.exception.message.strip()
+    lines = [line for line in message.splitlines() if line.strip()]
+    summary = summary_line(message)
     text = Text(d.exception.type, style="bold")
-    if shown:
+    if lines and summary != lines[0].strip():
+        text.append(": ")
+        text.append(summary)
+        text.append(f"\n({len(lines)} lines in the original message)", style="dim")
+    elif lines:
+        shown = lines[:MAX_MESSAGE_LINES]
         text.append(": ")
         text.append("\n".join(shown))
-    if len(lines) > len(shown):
-        text.append(f"\n… {len(lines) - len(shown)} more lines", style="dim")
+        if len(lines) > len(shown):
+            text.append(f"\n… {len(lines) - len(shown)} more lines", style="dim")
     if d.offending_value:
         text.highlight_regex(
             r"(?<![\w.])" + re.escape(d.offending_value) + r"(?![\w])", style="bold red"
@@ -173,6 +184,22 @@ def _trials_text(report: Report) -> Text:
         limit = next(f.tripped_limit for f in report.failures if f.tripped_limit)
         text.append(f"\nstopped the search: {limit} consecutive failures", style="dim")
     return text
+
+
+def _linked_values_text(report: Report) -> Text | None:
+    """The blamed hyperparameter's value in every trial of the report: the range that fails."""
+    link = report.diagnosis.hyperparameter
+    trials = [t for t in report.trials if link is not None and link.name in t.hyperparameters]
+    if link is None or len(trials) < 2:
+        return None
+    shown = ", ".join(
+        f"{t.label}={format_value(t.hyperparameters[link.name])}"
+        for t in trials[:MAX_TRIALS_LISTED]
+    )
+    more = (
+        f" … and {len(trials) - MAX_TRIALS_LISTED} more" if len(trials) > MAX_TRIALS_LISTED else ""
+    )
+    return Text(f"{link.name}: {shown}{more}")
 
 
 def _values_text(trial: Trial, d: Diagnosis) -> Text:

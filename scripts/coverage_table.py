@@ -50,6 +50,7 @@ def evaluate() -> list[dict]:
             "hyperparameter": expected.get("hyperparameter"),
             "got_hyperparameter": got_hp,
             "pattern": d.pattern_id if d else None,
+            "tf_op": bool(d and "errors_impl" in d.exception.type),
         }
         row["ok_category"] = row["category"] == row["got_category"]
         row["ok_offending"] = (
@@ -72,24 +73,29 @@ def table(rows: list[dict]) -> str:
     lines = [
         f"{len(scenarios)} scenarios, {len(rows)} captured runs; "
         f"{sum(r['ok'] for r in rows)} explained right "
-        "(category, offending value and hyperparameter where one is expected).",
+        "(category, offending value and hyperparameter where one is expected; "
+        f"{sum(r['hyperparameter'] is not None for r in rows)} runs expect a hyperparameter).",
         "",
-        "| category | scenarios | keras3 runs | keras2 runs | explained right |",
-        "|---|---|---|---|---|",
+        "| category | scenarios | keras3 runs | keras2 runs | of which TF op errors | "
+        "explained right |",
+        "|---|---|---|---|---|---|",
     ]
     by_category: dict[str, set[str]] = {}
     runs: Counter[tuple[str, str]] = Counter()
     right: Counter[str] = Counter()
+    tf_op: Counter[str] = Counter()
     total: Counter[str] = Counter()
     for r in rows:
         by_category.setdefault(r["category"], set()).add(r["name"])
         runs[(r["category"], r["dialect"])] += 1
         total[r["category"]] += 1
         right[r["category"]] += r["ok"]
+        tf_op[r["category"]] += r["tf_op"]
     for category in sorted(by_category):
         lines.append(
             f"| {category} | {len(by_category[category])} | {runs[(category, 'keras3')]} | "
-            f"{runs[(category, 'keras2')]} | {right[category]}/{total[category]} |"
+            f"{runs[(category, 'keras2')]} | {tf_op[category]} | "
+            f"{right[category]}/{total[category]} |"
         )
     lines += [
         "",

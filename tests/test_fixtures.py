@@ -41,3 +41,18 @@ def test_fixture_is_explained_as_expected(dialect, name, database):
 def test_there_are_fixtures_in_both_dialects():
     dialects = {d for d, _ in CASES}
     assert {"keras3", "keras2"} <= dialects
+
+
+def test_readme_coverage_table_is_current():
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "coverage_table.py"), "--check", "README.md"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
