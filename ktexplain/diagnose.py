@@ -19,23 +19,41 @@ from ktexplain.templates import fill
 from ktexplain.validity import parse_valid, suggest
 
 
-def diagnose(failure: Failure, database: Database) -> Diagnosis:
-    best: tuple[Pattern, ExceptionRecord, dict[str, str]] | None = None
+Match = tuple[Pattern, ExceptionRecord, dict[str, str]]
+
+
+def diagnose(
+    failure: Failure, database: Database, cache: dict[tuple[int, ...], Match | None] | None = None
+) -> Diagnosis:
+    """`cache` (keyed by the identity of the chain's records, which the readers share between
+    identical tracebacks) saves matching the same message against every pattern again."""
+    if cache is None:
+        best = match(failure.chain, database)
+    else:
+        key = tuple(id(record) for record in failure.chain)
+        if key not in cache:
+            cache[key] = match(failure.chain, database)
+        best = cache[key]
+    if best is None:
+        return _unknown(failure)
+    pattern, record, groups = best
+    return _explain(failure, pattern, record, dict(groups))
+
+
+def match(chain: tuple[ExceptionRecord, ...], database: Database) -> Match | None:
+    best: Match | None = None
     # Patterns in priority order; within one priority, the first cause in the chain wins:
     # the exception Keras raised is more specific than whatever wrapped it later.
     for pattern in sorted(database.patterns, key=lambda p: -p.priority):
         if best is not None and pattern.priority < best[0].priority:
             break
-        for record in failure.chain:
+        for record in chain:
             groups = pattern.search(record.type, record.message)
             if groups is not None:
                 if best is None:
                     best = (pattern, record, groups)
                 break
-    if best is None:
-        return _unknown(failure)
-    pattern, record, groups = best
-    return _explain(failure, pattern, record, groups)
+    return best
 
 
 def _unknown(failure: Failure) -> Diagnosis:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ktexplain.diagnose import diagnose
+from ktexplain.diagnose import Match, diagnose
 from ktexplain.failure import Failure, Report
 from ktexplain.patterns import Database, default_dirs, load_database
 from ktexplain.runs import group
@@ -23,6 +23,8 @@ def database(extra: str | Path | Sequence[str | Path] | None = None) -> Database
 
 
 def reports(failures: Iterable[Failure], db: Database) -> list[Report]:
-    diagnoses = (diagnose(failure, db) for failure in failures)
+    failures = list(failures)  # alive while the cache holds their records' ids
+    cache: dict[tuple[int, ...], Match | None] = {}
+    diagnoses = (diagnose(failure, db, cache) for failure in failures)
     # Warnings are everywhere in a TensorFlow log; only the ones a pattern knows are causes.
     return group(d for d in diagnoses if not (d.failure.warning and d.category == "unknown"))

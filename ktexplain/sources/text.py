@@ -421,8 +421,8 @@ class TextReader:
             self.expect_embedded = self.limit
             self.chain = None
             return
-        frames = tuple(Frame(*frame) for frame in block.frames)
-        record = ExceptionRecord(type_name, message, frames)
+        frames = tuple(self._shared.setdefault(f, f) for f in map(tuple, block.frames))
+        record = ExceptionRecord(type_name, message, tuple(Frame(*f) for f in frames))
         # A search repeats the same failure trial after trial: keep one copy of each.
         chain.records.append(self._shared.setdefault(record, record))
         chain.text.extend(block.text)
@@ -433,6 +433,8 @@ class TextReader:
         chain = self.chain
         self.chain = None
         if chain is not None and chain.records:
+            # One shared string instead of a list of lines: a long run repeats the same traceback.
+            chain.text = [self._share("\n".join(chain.text))]
             self.failures.append((chain, len(self.failures)))
 
     # -- end -------------------------------------------------------------------------------
