@@ -18,7 +18,6 @@ from ktexplain.patterns import Database, Pattern
 from ktexplain.templates import fill
 from ktexplain.validity import parse_valid, suggest
 
-
 Match = tuple[Pattern, ExceptionRecord, dict[str, str]]
 
 

@@ -242,13 +242,7 @@ def render_text(
     buffer = io.StringIO()
     color = _wants_color(target)
     console = render.make_console(buffer, color, width=_width(target))
-    if header:
-        console.print(header, style="bold")
-    if compact:
-        for report in reports:
-            console.print(render.compact_line(report))
-    else:
-        render.render_reports(reports, compact=compact, console=console)
+    render.render_reports(reports, compact=compact, console=console, header=header)
     text = buffer.getvalue()
     if problems:
         first = str(problems[0])

@@ -120,13 +120,7 @@ def display_reports(
 
     console = render.make_console(io.StringIO(), color=True, width=JUPYTER_WIDTH)
     console.record = True
-    if header:
-        console.print(header, style="bold")
-    if compact:
-        for report in reports:
-            console.print(render.compact_line(report))
-    else:
-        render.render_reports(reports, compact=compact, console=console)
+    render.render_reports(reports, compact=compact, console=console, header=header)
     for problem in problems[:1]:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         console.print(f"ktexplain: pattern file skipped: {problem}{more}")

@@ -63,8 +63,11 @@ def render_reports(
     color: bool | None = None,
     compact: bool = False,
     console: Console | None = None,
+    header: str | None = None,
 ) -> None:
     console = console or make_console(file, color)
+    if header:
+        console.print(header, style="bold")
     for index, report in enumerate(reports, start=1):
         console.print(
             compact_line(report) if compact else report_panel(report, index, len(reports))
