@@ -137,15 +137,12 @@ def read_failures(
     name: str, source_dirs: Sequence[Path] = (), project_dirs: Sequence[Path] = ()
 ) -> list[Failure]:
     from ktexplain.sources.code import SourceSpaces, with_source_space
-    from ktexplain.sources.text import failures_from_lines
 
     if name == "-":
-        data = sys.stdin.buffer.read()
-        _reject_binary(data[:BINARY_SNIFF], "<stdin>")
-        text, bad = _decode(data)
-        if bad is not None:
-            _warn_decoding("<stdin>", bad)
-        failures = failures_from_lines(text.splitlines(), "<stdin>")
+        stdin = sys.stdin.buffer
+        head = stdin.peek(BINARY_SNIFF)[:BINARY_SNIFF] if hasattr(stdin, "peek") else b""
+        _reject_binary(head, "<stdin>")
+        failures = _read_stream(stdin, "<stdin>")
         return with_source_space(failures, SourceSpaces([Path.cwd(), *source_dirs]))
     path = Path(name)
     if not path.exists():
@@ -204,36 +201,34 @@ def _read_project_dir(path: Path, name: str) -> list[Failure]:
 
 
 def _stream(path: Path) -> list[Failure]:
+    with path.open("rb") as handle:
+        return _read_stream(handle, str(path))
+
+
+def _read_stream(handle: IO[bytes], name: str) -> list[Failure]:
+    """Line by line, whatever the size: a week-long run's log can be gigabytes."""
     from ktexplain.sources.text import TextReader
 
-    reader = TextReader(str(path))
+    reader = TextReader(name)
     first_bad: int | None = None
     offset = 0
-    with path.open("rb") as handle:
-        for raw in handle:
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                if first_bad is None:
-                    first_bad = offset + exc.start
-                line = raw.decode("utf-8", errors="replace")
-            offset += len(raw)
-            reader.feed(line)
+    for raw in handle:
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if first_bad is None:
+                first_bad = offset + exc.start
+            line = raw.decode("utf-8", errors="replace")
+        offset += len(raw)
+        reader.feed(line)
     if first_bad is not None:
-        _warn_decoding(str(path), first_bad)
+        _warn_decoding(name, first_bad)
     return reader.failures_found()
 
 
 def _reject_binary(head: bytes, name: str) -> None:
     if b"\x00" in head:
         raise InputError(f"{name}: looks like a binary file, not a text log")
-
-
-def _decode(data: bytes) -> tuple[str, int | None]:
-    try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError as exc:
-        return data.decode("utf-8", errors="replace"), exc.start
 
 
 def _warn_decoding(name: str, offset: int, stream: IO[str] | None = None) -> None:

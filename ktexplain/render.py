@@ -77,9 +77,12 @@ def render_reports(
 def compact_line(report: Report) -> Text:
     d = report.diagnosis
     text = Text("ktexplain: ", style="bold")
-    labels = ", ".join(t.label for t in report.trials[:MAX_TRIALS_LISTED])
-    if labels:
-        more = len(report.trials) - MAX_TRIALS_LISTED
+    trials = report.trials
+    if trials and trials[0].construction:
+        text.append("at tuner construction: ", style="bold")
+    elif trials:
+        labels = ", ".join(t.label for t in trials[:MAX_TRIALS_LISTED])
+        more = len(trials) - MAX_TRIALS_LISTED
         text.append(f"trial {labels}{f' (+{more})' if more > 0 else ''}: ", style="bold")
     text.append(f"[{d.category}] ", style=CATEGORY_STYLE.get(d.category, ""))
     text.append(d.title or d.exception.headline())
