@@ -524,14 +524,36 @@ def _after_trial(tuner: Any, trial: Any) -> None:
         if failure is None:
             return
         record = _searches.get(id(tuner))
+        earlier = list(record.failures) if record is not None else []
         if record is not None:
             record.failures.append(failure)
         _flush_standard_streams()
+        repeated = _first_with_same_cause(earlier, failure)
+        if repeated is not None:
+            # The fix was printed for the first trial with this cause: say so, briefly.
+            _write(
+                f"ktexplain: trial {_label(failure)}: same cause as trial {repeated}\n",
+                _target(None) or sys.stdout,
+            )
+            return
         _emit([failure], compact=True, header=None)
     except KeyboardInterrupt:
         raise
     except Exception as error:
         _say(f"ktexplain: could not explain this trial ({_reason(error)})")
+
+
+def _first_with_same_cause(earlier: Sequence[Failure], failure: Failure) -> str | None:
+    if not earlier:
+        return None
+    for report in reports_for([*earlier, failure]):
+        if any(f is failure for f in report.failures) and report.failures[0] is not failure:
+            return _label(report.failures[0])
+    return None
+
+
+def _label(failure: Failure) -> str:
+    return failure.trial.label if failure.trial is not None else "?"
 
 
 def _summarize(tuner: Any, failures: Sequence[Failure]) -> None:

@@ -234,7 +234,9 @@ def test_each_failed_trial_is_explained_and_summarised(dialect, order, tmp_path)
     explained_out, plain_out = done.stdout.split("=== SEARCH AFTER UNINSTALL")
     per_trial = [line for line in explained_err.splitlines() if line.startswith("ktexplain: trial")]
     assert [line.split(":")[1].strip() for line in per_trial] == ["trial #3", "trial #4"]
-    assert all("sigmoidd" in line for line in per_trial)
+    # The first trial with a cause gets the explanation; a repeat of it points back to it.
+    assert "sigmoidd" in per_trial[0] and "fix:" in per_trial[0]
+    assert per_trial[1] == "ktexplain: trial #4: same cause as trial #3"
     # Each compact line comes right after keras-tuner's own traceback of that trial.
     blocks = explained_err.split(TRACEBACK)[1:]
     assert len(blocks) == 2
