@@ -32,6 +32,18 @@ class Frame:
     function: str
     line: str | None = None
 
+    @property
+    def is_user_code(self) -> bool:
+        """Not an installed package, the standard library, or generated code."""
+        path = self.filename.replace("\\", "/")
+        return not (
+            "site-packages/" in path
+            or "dist-packages/" in path
+            or "/lib/python3" in path
+            or path.startswith("<frozen")
+            or "__autograph_generated" in path
+        )
+
 
 @dataclass(frozen=True)
 class ExceptionRecord:
@@ -204,6 +216,14 @@ class Failure:
     @property
     def exception(self) -> ExceptionRecord:
         return self.chain[-1]
+
+    def user_frame(self) -> Frame | None:
+        """The innermost frame of the user's own code: where to look."""
+        for record in reversed(self.chain):
+            for frame in reversed(record.frames):
+                if frame.is_user_code and frame.function != "<warning>":
+                    return frame
+        return None
 
 
 @dataclass(frozen=True)

@@ -129,14 +129,21 @@ def report_panel(report: Report, index: int = 1, total: int = 1) -> Panel:
     spread = _linked_values_text(report)
     if spread is not None:
         grid.add_row("across trials", spread)
+    where = report.failures[0].user_frame()
+    if where is not None:
+        place = Text(f"{where.filename}:{where.lineno}, in {where.function}", style="dim")
+        if where.line:
+            place.append("\n")
+            place.append(where.line)
+        grid.add_row("your code", place)
     if d.fix:
         grid.add_row("fix", Text(d.fix, style="bold"))
-    where = Text(str(report.failures[0].origin), style="dim")
+    origin = Text(str(report.failures[0].origin), style="dim")
     if d.dialect:
-        where.append(f"  ({d.dialect})", style="dim")
+        origin.append(f"  ({d.dialect})", style="dim")
     if d.pattern_id:
-        where.append(f"  pattern {d.pattern_id}", style="dim")
-    grid.add_row("source", where)
+        origin.append(f"  pattern {d.pattern_id}", style="dim")
+    grid.add_row("source", origin)
     body: RenderableType = grid
     title_text = d.title or d.exception.headline()
     headline = Text(title_text, style="bold")
@@ -228,6 +235,7 @@ def reports_to_json(reports: Sequence[Report]) -> dict[str, Any]:
 def report_to_json(report: Report) -> dict[str, Any]:
     d = report.diagnosis
     hp = d.hyperparameter
+    where = report.failures[0].user_frame()
     return {
         "source": str(report.failures[0].origin),
         "category": d.category,
@@ -261,6 +269,14 @@ def report_to_json(report: Report) -> dict[str, Any]:
         ],
         "occurrences": report.occurrences,
         "fix": d.fix,
+        "user_code": None
+        if where is None
+        else {
+            "file": where.filename,
+            "line": where.lineno,
+            "function": where.function,
+            "code": where.line,
+        },
     }
 
 

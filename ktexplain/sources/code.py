@@ -30,14 +30,7 @@ MAX_SOURCE_BYTES = 2_000_000
 
 
 def is_user_file(filename: str) -> bool:
-    lowered = filename.replace("\\", "/")
-    return not (
-        "site-packages/" in lowered
-        or "dist-packages/" in lowered
-        or "/lib/python3" in lowered
-        or lowered.startswith("<")
-        or "__autograph_generated" in lowered
-    )
+    return Frame(filename, None, "").is_user_code
 
 
 def locate(filename: str, search_dirs: Sequence[Path]) -> Path | None:
@@ -321,8 +314,5 @@ def _enrich(failure: Failure, found: tuple[SourceSpec, ...]) -> Failure:
 
 def raising_spec(failure: Failure) -> HyperParameterSpec | None:
     """The hyperparameter defined on the innermost line of user code in the traceback."""
-    for record in reversed(failure.chain):
-        for frame in reversed(record.frames):
-            if is_user_file(frame.filename) and frame.line:
-                return spec_on_line(frame.line)
-    return None
+    frame = failure.user_frame()
+    return spec_on_line(frame.line) if frame is not None and frame.line else None
