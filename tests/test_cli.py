@@ -71,6 +71,9 @@ def test_seed2_names_filters_and_its_search_space(capsys):
         "hp.Int('filters', min_value=0, max_value=64, step=16)"
     )
     assert "min_value=16" in report["fix"]
+    assert report["user_code"]["function"] == "build_model"
+    assert report["user_code"]["code"] == "keras.layers.Conv2D("
+    assert report["user_code"]["file"].endswith("seed-conv-filters-zero.py")
 
 
 def test_terminal_output_without_color_has_the_essentials(capsys):
