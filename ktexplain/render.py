@@ -131,7 +131,7 @@ def report_panel(report: Report, index: int = 1, total: int = 1) -> Panel:
         grid.add_row("across trials", spread)
     where = report.failures[0].user_frame()
     if where is not None:
-        place = Text(f"{where.filename}:{where.lineno}, in {where.function}", style="dim")
+        place = Text(f"{where.function}, line {where.lineno} of {where.filename}", style="dim")
         if where.line:
             place.append("\n")
             place.append(where.line)
