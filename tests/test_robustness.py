@@ -1,0 +1,51 @@
+"""Whatever a log looks like, the reader and the pipeline return a result, never an exception.
+
+The inputs are real captured logs, cut, shuffled and corrupted with a fixed seed.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from conftest import CAPTURED
+
+from ktexplain import pipeline
+from ktexplain.failure import CATEGORIES
+from ktexplain.render import render_reports, reports_to_json
+from ktexplain.sources.text import failures_from_text
+
+LOGS = sorted(CAPTURED.glob("*/*/run.log"))[::7]
+
+
+def _mutations(text: str, rng: random.Random):
+    lines = text.splitlines(keepends=True)
+    yield text[: rng.randrange(len(text) + 1)]  # cut anywhere, even mid-line
+    shuffled = lines[:]
+    rng.shuffle(shuffled)
+    yield "".join(shuffled)
+    yield "".join(line for line in lines if rng.random() > 0.3)  # lines lost
+    chars = list(text)
+    for _ in range(min(200, len(chars))):
+        chars[rng.randrange(len(chars))] = rng.choice("\r\x1b[]{}|:\n\t^~\x00é")
+    yield "".join(chars)
+    yield "\n".join(lines[i].rstrip("\n") * 50 for i in range(min(5, len(lines))))  # long lines
+
+
+@pytest.mark.parametrize("log", LOGS, ids=[f"{p.parent.parent.name}/{p.parent.name}" for p in LOGS])
+def test_mutated_real_logs_never_break_the_pipeline(log, database, tmp_path):
+    rng = random.Random(log.name)
+    text = log.read_text(encoding="utf-8", errors="replace")
+    for index, mutated in enumerate(_mutations(text, rng)):
+        failures = failures_from_text(mutated, "mutated")
+        reports = pipeline.reports(failures, database)
+        assert all(r.diagnosis.category in CATEGORIES for r in reports)
+        assert sum(r.occurrences for r in reports) <= len(failures)
+        data = reports_to_json(reports)
+        assert len(data["reports"]) == len(reports)
+        path = tmp_path / f"out{index}.txt"
+        with path.open("w", encoding="utf-8") as out:
+            render_reports(reports, file=out, color=False)
+        rendered = path.read_text(encoding="utf-8")
+        for report in reports:
+            assert report.diagnosis.category in rendered
