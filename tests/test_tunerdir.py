@@ -52,3 +52,31 @@ def test_a_broken_trial_json_is_skipped_with_a_note(tmp_path):
     (broken / "trial.json").write_text("{not json")
     reading = read_project(tmp_path)
     assert reading.failures == [] and "skipped" in reading.notes[0]
+
+
+def test_a_project_next_to_a_log_is_found_and_the_crawl_is_bounded(tmp_path):
+    import shutil
+
+    from ktexplain.sources.tunerdir import nearby_projects
+
+    log = tmp_path / "run.log"
+    log.write_text("")
+    shutil.copytree(SEED1_DIR / "seed1", tmp_path / "tuner" / "seed1")
+    assert nearby_projects(log) == [(tmp_path / "tuner" / "seed1").resolve()]
+    for index in range(50):
+        (tmp_path / f"noise{index:02}").mkdir()
+    # the project is at depth 2, after 51 folders at depth 1: a budget of 20 stops before it
+    assert nearby_projects(log, budget=20) == []
+
+
+def test_a_log_trial_is_completed_from_the_project(database):
+    from ktexplain import pipeline
+    from ktexplain.cli import read_failures
+
+    # hp-batch-size-float: batch_size is registered in fit(), after trial 1's table was printed
+    log = CAPTURED / "keras3" / "hp-batch-size-float" / "run.log"
+    (first, *_) = read_failures(str(log))
+    assert first.trial.trial_id is not None
+    assert "batch_size" in first.trial.hyperparameters
+    report = pipeline.reports([first], database)[0]
+    assert report.diagnosis.hyperparameter.name == "batch_size"

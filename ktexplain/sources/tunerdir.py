@@ -121,23 +121,28 @@ def _is_nan(value: Any) -> bool:
     return isinstance(value, float) and value != value
 
 
-def nearby_projects(log: Path, max_depth: int = 3, limit: int = 200) -> list[Path]:
+def nearby_projects(log: Path, max_depth: int = 3, budget: int = 2000) -> list[Path]:
     """Keras Tuner projects in the log's folder and below: users save the log where they ran
-    the search, and the tuner's ``directory`` is usually right there."""
+    the search, and the tuner's ``directory`` is usually right there. Breadth first, at most
+    `budget` folders looked at: a log saved in a home directory must not start a crawl."""
     found: list[Path] = []
-    base = log.resolve().parent
-    frontier = [base]
+    frontier = [log.resolve().parent]
     for _ in range(max_depth + 1):
         following: list[Path] = []
         for folder in frontier:
+            budget -= 1
+            if budget < 0:
+                return found
+            if (folder / "oracle.json").is_file():
+                if any(folder.glob("trial_*/trial.json")):
+                    found.append(folder)
+                continue
             try:
-                children = sorted(p for p in folder.iterdir() if p.is_dir())
+                following.extend(
+                    sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+                )
             except OSError:
                 continue
-            if (folder / "oracle.json").is_file() and any(folder.glob("trial_*/trial.json")):
-                found.append(folder)
-                continue
-            following.extend(children[:limit])
         frontier = following
     return found
 
