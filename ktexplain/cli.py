@@ -254,6 +254,8 @@ def list_patterns(argv: Sequence[str]) -> int:
             "id": p.id,
             "category": p.category,
             "dialects": list(p.dialects),
+            "priority": p.priority,
+            "examples": len(p.examples),
             "title": p.title,
             "source": p.source,
         }
@@ -267,10 +269,14 @@ def list_patterns(argv: Sequence[str]) -> int:
 
     from ktexplain.render import make_console
 
-    table = Table("id", "category", "dialects", "title", box=None)
+    table = Table("id", "category", "dialects", "priority", "title", box=None)
     for row in rows:
         table.add_row(
-            str(row["id"]), str(row["category"]), ", ".join(row["dialects"]), str(row["title"])
+            str(row["id"]),
+            str(row["category"]),
+            ", ".join(row["dialects"]),
+            str(row["priority"]),
+            str(row["title"]),
         )
     color = False if os.environ.get("NO_COLOR") else None
     make_console(sys.stdout, color).print(table)
