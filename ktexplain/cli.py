@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ktexplain.failure import Failure
@@ -249,7 +249,7 @@ def list_patterns(argv: Sequence[str]) -> int:
     db = pipeline.database(args.patterns)
     for error in db.errors:
         print(f"ktexplain: pattern file skipped: {error}", file=sys.stderr)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": p.id,
             "category": p.category,

@@ -113,9 +113,6 @@ class Database:
     patterns: tuple[Pattern, ...]
     errors: tuple[PatternError, ...] = ()
 
-    def by_id(self, pattern_id: str) -> Pattern | None:
-        return next((p for p in self.patterns if p.id == pattern_id), None)
-
 
 def builtin_dir() -> Path:
     """The shipped patterns: ``patterns/`` of a checkout, or ``ktexplain/patterns`` of a wheel."""

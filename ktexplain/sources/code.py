@@ -60,10 +60,6 @@ class SourceSpec:
     name_pattern: re.Pattern[str] | None = None
 
 
-def space_from_source(source: str) -> tuple[HyperParameterSpec, ...]:
-    return tuple(s.spec for s in source_specs(source) if s.name_pattern is None)
-
-
 def source_specs(source: str) -> tuple[SourceSpec, ...]:
     try:
         tree = ast.parse(source)

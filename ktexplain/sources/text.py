@@ -73,7 +73,6 @@ BOUNDARIES = re.compile(
     r"|Oracle triggered exit"
     r")"
 )
-TRIAL_TABLE_COLUMN = 18
 
 
 def clean_line(raw: str) -> str:
