@@ -19,10 +19,9 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from ktexplain.failure import ExceptionRecord, Failure, Frame, HyperParameterSpec, Origin, Trial
+from ktexplain.sources.text import ANSI, LIMIT
 
 ORIGIN = "<live>"
-ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
-LIMIT = re.compile(r"Number of consecutive failures exceeded the limit of (\d+)\.")
 TUNER_MODULES = ("keras_tuner", "kerastuner")
 # Modules whose frames or exception types make an error "ours to explain"; the path fragments
 # recognise library frames by file name.
