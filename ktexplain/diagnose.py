@@ -14,7 +14,7 @@ from ktexplain.failure import (
     HyperParameterSpec,
     Trial,
 )
-from ktexplain.patterns import Database, Pattern
+from ktexplain.patterns import Database, Pattern, frames_text
 from ktexplain.templates import fill
 from ktexplain.validity import parse_valid, suggest
 
@@ -47,7 +47,8 @@ def match(chain: tuple[ExceptionRecord, ...], database: Database) -> Match | Non
         if best is not None and pattern.priority < best[0].priority:
             break
         for record in chain:
-            groups = pattern.search(record.type, record.message)
+            frames = frames_text(record.frames) if pattern.frame_regexes else ""
+            groups = pattern.search(record.type, record.message, frames)
             if groups is not None:
                 if best is None:
                     best = (pattern, record, groups)

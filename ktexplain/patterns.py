@@ -35,6 +35,7 @@ KNOWN_KEYS = frozenset(
         "exception",
         "priority",
         "regex",
+        "frames",
         "valid",
         "hyperparameter_hint",
         "link_by_value",
@@ -55,6 +56,7 @@ class Example:
     message: str
     fixture: str | None = None
     value: str | None = None
+    frames: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Pattern:
     title: str
     regexes: tuple[Any, ...]  # compiled `regex` patterns
     dialects: tuple[str, ...]
+    frame_regexes: tuple[Any, ...] = ()
     exception_types: tuple[str, ...] = ()
     priority: int = 50
     statics: Mapping[str, str] = field(default_factory=dict)
@@ -76,23 +79,43 @@ class Pattern:
     examples: tuple[Example, ...] = ()
     source: str = ""
 
-    def search(self, exception_type: str, message: str) -> dict[str, str] | None:
+    def search(
+        self, exception_type: str, message: str, frames_text: str = ""
+    ) -> dict[str, str] | None:
         """Return the named groups of the first regex that matches, or None.
+
+        With `frames` regexes the traceback must match one of them too (for a message that says
+        nothing, like Keras 3's bare ``IndexError: tuple index out of range``); their groups
+        (often read from the user's code line) add to the message's.
 
         A regex that runs past `MATCH_TIMEOUT` counts as no match: one bad user pattern must not
         hang the explanation of a traceback the user is waiting for.
         """
         if self.exception_types and exception_type.rsplit(".", 1)[-1] not in self.exception_types:
             return None
-        text = message[:MAX_MESSAGE]
-        for compiled in self.regexes:
-            try:
-                found = compiled.search(text, timeout=MATCH_TIMEOUT)
-            except TimeoutError:
-                continue
-            if found is not None:
-                return {k: v for k, v in found.groupdict().items() if v is not None}
-        return None
+        groups = _first_match(self.regexes, message[:MAX_MESSAGE])
+        if groups is None or not self.frame_regexes:
+            return groups
+        from_frames = _first_match(self.frame_regexes, frames_text[:MAX_MESSAGE])
+        return None if from_frames is None else {**from_frames, **groups}
+
+
+def _first_match(compiled: tuple[Any, ...], text: str) -> dict[str, str] | None:
+    for pattern in compiled:
+        try:
+            found = pattern.search(text, timeout=MATCH_TIMEOUT)
+        except TimeoutError:
+            continue
+        if found is not None:
+            return {k: v for k, v in found.groupdict().items() if v is not None}
+    return None
+
+
+def frames_text(frames: Iterable[Any]) -> str:
+    """A traceback's frames as Python prints them: what `frames` regexes are written against."""
+    return "\n".join(
+        f'File "{f.filename}", line {f.lineno}, in {f.function}\n    {f.line or ""}' for f in frames
+    )
 
 
 @dataclass(frozen=True)
@@ -211,22 +234,21 @@ def _build(entry: Any, category: str, source: str) -> Pattern:
         raw_regexes = [raw_regexes]
     if not raw_regexes or not all(isinstance(r, str) for r in raw_regexes):
         raise ValueError("`regex` must be a string or a non-empty list of strings")
-    compiled = []
-    groups: set[str] | None = None
-    for source_regex in raw_regexes:
-        try:
-            pattern = regex.compile(source_regex)
-        except regex.error as exc:
-            raise ValueError(f"regex does not compile: {exc}") from None
-        compiled.append(pattern)
-        names = set(pattern.groupindex)
-        groups = names if groups is None else groups & names
+    compiled, groups = _compile_all(raw_regexes, "regex")
+    raw_frames = entry.get("frames", [])
+    if isinstance(raw_frames, str):
+        raw_frames = [raw_frames]
+    if not isinstance(raw_frames, list) or not all(isinstance(r, str) for r in raw_frames):
+        raise ValueError("`frames` must be a string or a list of strings")
+    frame_compiled, frame_groups = _compile_all(raw_frames, "frames")
+    if frame_compiled:
+        groups = groups | frame_groups
     dialects = tuple(entry.get("dialects", ()))
     bad = [d for d in dialects if d not in DIALECTS]
     if not dialects or bad:
         raise ValueError(f"`dialects` must list some of {', '.join(DIALECTS)}")
     statics = {k: entry[k] for k in STATIC_FIELDS if isinstance(entry.get(k), str)}
-    available = (groups or set()) | set(statics)
+    available = groups | set(statics)
     templates: dict[str, str | None] = {}
     for key in TEMPLATE_KEYS:
         text = entry.get(key)
@@ -262,7 +284,12 @@ def _build(entry: Any, category: str, source: str) -> Pattern:
         if not isinstance(example, dict) or not isinstance(example.get("message"), str):
             raise ValueError("each example needs a `message`")
         examples.append(
-            Example(example["message"], example.get("fixture"), _opt_str(example.get("value")))
+            Example(
+                example["message"],
+                example.get("fixture"),
+                _opt_str(example.get("value")),
+                str(example.get("frames", "")),
+            )
         )
     hints = tuple(entry.get("hyperparameter_hint", ()))
     for hint in hints:
@@ -278,6 +305,7 @@ def _build(entry: Any, category: str, source: str) -> Pattern:
         category=category,
         title=templates["title"] or pid,
         regexes=tuple(compiled),
+        frame_regexes=tuple(frame_compiled),
         dialects=dialects,
         exception_types=tuple(exception_types),
         priority=int(entry.get("priority", 50)),
@@ -291,6 +319,21 @@ def _build(entry: Any, category: str, source: str) -> Pattern:
         examples=tuple(examples),
         source=source,
     )
+
+
+def _compile_all(sources: list[str], key: str) -> tuple[list[Any], set[str]]:
+    """Compile each regex; the groups every one of them has (what templates may rely on)."""
+    compiled = []
+    groups: set[str] | None = None
+    for source in sources:
+        try:
+            pattern = regex.compile(source)
+        except regex.error as exc:
+            raise ValueError(f"{key} does not compile: {exc}") from None
+        compiled.append(pattern)
+        names = set(pattern.groupindex)
+        groups = names if groups is None else groups & names
+    return compiled, groups or set()
 
 
 def _opt_str(value: Any) -> str | None:

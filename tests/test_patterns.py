@@ -46,18 +46,19 @@ def test_every_pattern_has_a_real_example():
 def test_example_matches_its_pattern_and_no_other_category_claims_it(pattern, index):
     example = pattern.examples[index]
     exception_type = pattern.exception_types[0] if pattern.exception_types else "ValueError"
-    groups = pattern.search(exception_type, example.message)
+    groups = pattern.search(exception_type, example.message, example.frames)
     assert groups is not None, f"{pattern.id} does not match its own example"
     if example.value is not None:
         assert groups.get("value", "").strip("'\"`") == example.value
     for other in SHIPPED.patterns:
         if other.category == pattern.category or other.priority < pattern.priority:
             continue
-        assert other.search(exception_type, example.message) is None, (
+        assert other.search(exception_type, example.message, example.frames) is None, (
             f"{other.id} ({other.category}) also claims an example of {pattern.id}"
         )
-    failure = Failure((ExceptionRecord(exception_type, example.message),), Origin("example"))
-    assert diagnose(failure, SHIPPED).category == pattern.category
+    if not example.frames:
+        failure = Failure((ExceptionRecord(exception_type, example.message),), Origin("example"))
+        assert diagnose(failure, SHIPPED).category == pattern.category
 
 
 @pytest.mark.parametrize(("pattern", "index"), EXAMPLES)
