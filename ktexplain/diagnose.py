@@ -22,7 +22,10 @@ Match = tuple[Pattern, ExceptionRecord, dict[str, str]]
 
 
 def diagnose(
-    failure: Failure, database: Database, cache: dict[tuple[int, ...], Match | None] | None = None
+    failure: Failure,
+    database: Database,
+    cache: dict[tuple[int, ...], Match | None] | None = None,
+    link_by_value: bool = True,
 ) -> Diagnosis:
     """`cache` (keyed by the identity of the chain's records, which the readers share between
     identical tracebacks) saves matching the same message against every pattern again."""
@@ -36,7 +39,7 @@ def diagnose(
     if best is None:
         return _unknown(failure)
     pattern, record, groups = best
-    return _explain(failure, pattern, record, dict(groups))
+    return _explain(failure, pattern, record, dict(groups), link_by_value)
 
 
 def match(chain: tuple[ExceptionRecord, ...], database: Database) -> Match | None:
@@ -68,14 +71,18 @@ def _unknown(failure: Failure) -> Diagnosis:
 
 
 def _explain(
-    failure: Failure, pattern: Pattern, record: ExceptionRecord, groups: dict[str, str]
+    failure: Failure,
+    pattern: Pattern,
+    record: ExceptionRecord,
+    groups: dict[str, str],
+    link_by_value: bool = True,
 ) -> Diagnosis:
     fields: dict[str, Any] = {**pattern.statics, **groups}
     value = _clean(groups.get("value"))
     argument = fields.get("argument")
     link = link_hyperparameter(
         failure.trial,
-        value if pattern.link_by_value else None,
+        value if pattern.link_by_value and link_by_value else None,
         argument,
         pattern.hyperparameter_hint,
         failure.raising_spec,
@@ -142,19 +149,19 @@ def link_hyperparameter(
     values = dict(trial.hyperparameters) if trial is not None else {}
     candidates = {k: v for k, v in values.items() if not k.startswith("tuner/")}
 
-    def make(name: str) -> HyperParameterLink:
+    def make(name: str, via: str) -> HyperParameterLink:
         spec = trial.spec(name) if trial is not None else None
-        return HyperParameterLink(name, candidates[name], spec)
+        return HyperParameterLink(name, candidates[name], spec, via)
 
     if value is not None:
         if argument in candidates and same_value(candidates[argument], value):
-            return make(argument)
+            return make(argument, "argument")
         equal = [k for k, v in candidates.items() if same_value(v, value)]
         if len(equal) == 1:
-            return make(equal[0])
+            return make(equal[0], "value")
         preferred = [k for k in equal if argument and argument in k]
         if len(preferred) == 1:
-            return make(preferred[0])
+            return make(preferred[0], "argument")
     construction = trial is not None and trial.construction
     if raising is not None and (
         construction
@@ -167,12 +174,12 @@ def link_hyperparameter(
         # values are defaults read from the source, and the definition itself may have raised.
         known = trial.spec(raising.name) if trial is not None else None
         current = value if construction and value is not None else candidates.get(raising.name)
-        return HyperParameterLink(raising.name, current, known or raising)
+        return HyperParameterLink(raising.name, current, known or raising, "line")
     for hint in hints:
         # A hint is a name or a regular expression over names (``num_(?:blocks|layers)``).
         named = [k for k in candidates if k == hint or _fullmatch(hint, k)]
         if len(named) == 1:
-            return make(named[0])
+            return make(named[0], "hint")
     return None
 
 

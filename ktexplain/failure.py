@@ -67,7 +67,15 @@ _GENERIC_FIRST_LINES = re.compile(
     r"|Exception encountered when calling layer .*)$"
 )
 _NESTED_ERROR = re.compile(r"^\s+[A-Za-z_][\w.]*(?:Error|Exception): (?P<text>.+)$")
-_NOT_A_SUMMARY = ("File ", "Detected at node", "[[", "•", "Arguments received", "Call arguments")
+_NOT_A_SUMMARY = (
+    "File ",
+    "Detected at node",
+    "[[",
+    "•",
+    "Arguments received",
+    "Call arguments",
+    "<stack traces unavailable>",
+)
 
 
 def summary_line(message: str) -> str:
@@ -79,7 +87,7 @@ def summary_line(message: str) -> str:
     lines = [line for line in message.splitlines() if line.strip()]
     if not lines:
         return ""
-    if not _GENERIC_FIRST_LINES.match(lines[0].strip()):
+    if not _GENERIC_FIRST_LINES.match(lines[0].strip()) and not lines[0].startswith("<"):
         return lines[0].strip()
     for line in lines[1:]:
         nested = _NESTED_ERROR.match(line)
@@ -228,9 +236,14 @@ class Failure:
 
 @dataclass(frozen=True)
 class HyperParameterLink:
+    """The hyperparameter blamed. ``via`` says how it was found: ``argument`` (the message's
+    argument is a hyperparameter with that value), ``value`` (the only one with that value),
+    ``line`` (defined on the line that raised), ``hint`` (the pattern's hint)."""
+
     name: str
     value: Any
     spec: HyperParameterSpec | None = None
+    via: str = "value"
 
 
 @dataclass(frozen=True)

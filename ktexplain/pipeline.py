@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ktexplain.diagnose import Match, diagnose
-from ktexplain.failure import Failure, Report
+from ktexplain.diagnose import Match, diagnose, same_value
+from ktexplain.failure import Diagnosis, Failure, Report
 from ktexplain.patterns import Database, default_dirs, load_database
 from ktexplain.runs import group
 
@@ -25,6 +25,40 @@ def database(extra: str | Path | Sequence[str | Path] | None = None) -> Database
 def reports(failures: Iterable[Failure], db: Database) -> list[Report]:
     failures = list(failures)  # alive while the cache holds their records' ids
     cache: dict[tuple[int, ...], Match | None] = {}
-    diagnoses = (diagnose(failure, db, cache) for failure in failures)
+    diagnoses = [diagnose(failure, db, cache) for failure in failures]
+    suspect = _coincidences(diagnoses)
+    diagnoses = [
+        diagnose(d.failure, db, cache, link_by_value=False) if i in suspect else d
+        for i, d in enumerate(diagnoses)
+    ]
     # Warnings are everywhere in a TensorFlow log; only the ones a pattern knows are causes.
     return group(d for d in diagnoses if not (d.failure.warning and d.category == "unknown"))
+
+
+def _coincidences(diagnoses: Sequence[Diagnosis]) -> set[int]:
+    """Diagnoses that blame a hyperparameter only because its value equals the offending value,
+    while the same failure with the same value happened in a trial where that hyperparameter
+    had another value: the number came from elsewhere (the data's 32 columns, not units=32)."""
+    buckets: dict[tuple[str | None, str | None], list[Diagnosis]] = {}
+    for d in diagnoses:
+        buckets.setdefault((d.pattern_id, d.offending_value), []).append(d)
+    taken: dict[tuple[str | None, str | None, str], set[str]] = {}
+    suspect: set[int] = set()
+    for index, d in enumerate(diagnoses):
+        link = d.hyperparameter
+        if link is None or link.via != "value" or d.offending_value is None:
+            continue
+        key = (d.pattern_id, d.offending_value, link.name)
+        if key not in taken:
+            taken[key] = {
+                str(other.failure.trial.hyperparameters[link.name])
+                for other in buckets[(d.pattern_id, d.offending_value)]
+                if other.failure.trial is not None
+                and link.name in other.failure.trial.hyperparameters
+                and not same_value(
+                    other.failure.trial.hyperparameters[link.name], d.offending_value
+                )
+            }
+        if taken[key]:
+            suspect.add(index)
+    return suspect

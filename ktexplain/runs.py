@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from ktexplain.failure import Diagnosis, Failure, Report
 
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+|/tmp/[^\s'\"]+|__inference_\w+|node \S+")
 
 
@@ -19,7 +20,8 @@ def cause_key(diagnosis: Diagnosis) -> tuple[str, ...]:
     addresses and temporary paths masked.
     """
     if diagnosis.pattern_id is None:
-        message = _ADDRESS.sub("…", diagnosis.exception.message.strip())
+        # Numbers that vary per trial (an index, a size) do not make another cause.
+        message = _NUMBER.sub("#", _ADDRESS.sub("…", diagnosis.exception.message.strip()))
         return ("unknown", diagnosis.exception.type, message)
     if diagnosis.hyperparameter is not None:
         return (diagnosis.pattern_id, "hp", diagnosis.hyperparameter.name)

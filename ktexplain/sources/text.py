@@ -540,6 +540,11 @@ def _constant_objective(trials: list[_TrialFacts]) -> ExceptionRecord | None:
         return None
     if len({t.objective for t in scored}) != 1:
         return None
+    try:
+        if float(scored[0].objective[1]) in (0.0, 1.0):  # type: ignore[index]
+            return None  # all wrong / all right: what a tiny validation set does by chance
+    except ValueError:
+        return None
     if len({tuple(sorted(map(str, t.hyperparameters.items()))) for t in scored}) < 2:
         return None
     name, value = scored[0].objective  # type: ignore[misc]
