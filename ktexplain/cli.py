@@ -123,7 +123,13 @@ def _main(argv: Sequence[str] | None) -> int:
         sys.stdout.write("\n")
     elif all_reports:
         color = False if args.no_color or os.environ.get("NO_COLOR") else None
-        render_reports(all_reports, file=sys.stdout, color=color, compact=args.compact)
+        render_reports(
+            all_reports,
+            file=sys.stdout,
+            color=color,
+            compact=args.compact,
+            show_source=len(args.paths) > 1,
+        )
     if failed_inputs:
         return EXIT_USAGE
     return EXIT_OK if all_reports else EXIT_NOTHING

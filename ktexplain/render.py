@@ -64,19 +64,24 @@ def render_reports(
     compact: bool = False,
     console: Console | None = None,
     header: str | None = None,
+    show_source: bool = False,
 ) -> None:
+    """`show_source` puts where each report comes from on its compact line (several inputs)."""
     console = console or make_console(file, color)
     if header:
         console.print(header, style="bold")
     for index, report in enumerate(reports, start=1):
-        console.print(
-            compact_line(report) if compact else report_panel(report, index, len(reports))
-        )
+        if compact:
+            console.print(compact_line(report, show_source))
+        else:
+            console.print(report_panel(report, index, len(reports)))
 
 
-def compact_line(report: Report) -> Text:
+def compact_line(report: Report, show_source: bool = False) -> Text:
     d = report.diagnosis
     text = Text("ktexplain: ", style="bold")
+    if show_source:
+        text.append(f"{report.failures[0].origin}: ", style="dim")
     trials = report.trials
     if trials and trials[0].construction:
         text.append("at tuner construction: ", style="bold")

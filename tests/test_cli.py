@@ -200,3 +200,14 @@ def test_import_is_cheap():
 def _bytes(path, data: bytes):
     path.write_bytes(data)
     return path
+
+
+def test_compact_lines_name_their_input_when_there_are_several(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "300")
+    keras2 = CAPTURED / "keras2" / "seed-conv-filters-zero" / "run.log"
+    code, out, _ = run(capsys, str(SEED2), str(keras2), "--compact", "--no-color")
+    assert code == EXIT_OK
+    lines = out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"ktexplain: {SEED2}:9: at tuner construction: ")
+    assert lines[1].startswith(f"ktexplain: {keras2}:")
