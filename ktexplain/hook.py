@@ -473,6 +473,7 @@ _searches: dict[int, _SearchRecord] = {}
 
 def _wrap_search(original: Callable[..., Any], state: _State) -> Callable[..., Any]:
     def search(self: Any, *args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True  # IPython and pytest leave this frame out of tracebacks
         if not state.active:
             return original(self, *args, **kwargs)
         record = _searches.setdefault(id(self), _SearchRecord())
@@ -498,6 +499,7 @@ def _wrap_search(original: Callable[..., Any], state: _State) -> Callable[..., A
 
 def _wrap_on_trial_end(original: Callable[..., Any], state: _State) -> Callable[..., Any]:
     def on_trial_end(self: Any, trial: Any) -> Any:
+        __tracebackhide__ = True
         result = original(self, trial)  # may raise the consecutive-failure RuntimeError
         if state.active:
             _after_trial(self, trial)
