@@ -162,6 +162,12 @@ def link_hyperparameter(
         preferred = [k for k in equal if argument and argument in k]
         if len(preferred) == 1:
             return make(preferred[0], "argument")
+    if value is None:
+        # No value to go by: the pattern's hint is more specific than the line that raised
+        # (``model.compile(optimizer=hp.Choice(...), learning_rate=...)`` blames learning_rate).
+        hinted = _by_hint(hints, candidates)
+        if hinted is not None:
+            return make(hinted, "hint")
     construction = trial is not None and trial.construction
     if raising is not None and (
         construction
@@ -175,11 +181,16 @@ def link_hyperparameter(
         known = trial.spec(raising.name) if trial is not None else None
         current = value if construction and value is not None else candidates.get(raising.name)
         return HyperParameterLink(raising.name, current, known or raising, "line")
+    hinted = _by_hint(hints, candidates)
+    return make(hinted, "hint") if hinted is not None else None
+
+
+def _by_hint(hints: tuple[str, ...], candidates: dict[str, Any]) -> str | None:
     for hint in hints:
         # A hint is a name or a regular expression over names (``num_(?:blocks|layers)``).
         named = [k for k in candidates if k == hint or _fullmatch(hint, k)]
         if len(named) == 1:
-            return make(named[0], "hint")
+            return named[0]
     return None
 
 

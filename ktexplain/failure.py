@@ -210,6 +210,8 @@ class Failure:
     ``Number of consecutive failures exceeded the limit`` RuntimeError. ``raising_spec`` is a
     hyperparameter defined on the user's line that raised (``hp.Choice("dropout", [0, 0.5])``).
     ``warning`` marks a Python warning line: a failure only if a pattern recognises it.
+    ``weak`` marks a symptom inferred across trials (every trial scoring the same): it is
+    reported after the failures that have an exception of their own.
     """
 
     chain: tuple[ExceptionRecord, ...]
@@ -220,6 +222,7 @@ class Failure:
     synthetic: bool = False
     raising_spec: HyperParameterSpec | None = None
     warning: bool = False
+    weak: bool = False
 
     @property
     def exception(self) -> ExceptionRecord:

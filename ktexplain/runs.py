@@ -45,7 +45,9 @@ def group(diagnoses: Iterable[Diagnosis]) -> list[Report]:
             members[key] = []
         if not any(_same_trial(diagnosis.failure, seen) for seen in members[key]):
             members[key].append(diagnosis.failure)
-    return [Report(first[key], tuple(members[key])) for key in order]
+    reports = [Report(first[key], tuple(members[key])) for key in order]
+    # Stable: real failures keep their order of first appearance, inferred symptoms go last.
+    return sorted(reports, key=lambda r: all(f.weak for f in r.failures))
 
 
 def _same_trial(a: Failure, b: Failure) -> bool:

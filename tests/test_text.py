@@ -202,3 +202,18 @@ def test_unknown_warnings_never_become_reports(database):
     assert any(f.warning for f in failures)  # "Do not pass an `input_shape`..."
     reports = pipeline.reports(failures, database)
     assert [r.diagnosis.exception.type for r in reports] == ["ValueError"]
+
+
+def test_handwritten_warning_glued_to_a_progress_bar_is_read():
+    text = (
+        "Search: Running Trial #1\n\n"
+        "Value             |Best Value So Far |Hyperparameter\n"
+        "32                |32                |units\n\n"
+        "\r1/2 ━━━━━━━━━━ 0s 2ms/step - loss: 0.69/venv/lib/python3.11/site-packages/keras/src/"
+        "callbacks/early_stopping.py:99: UserWarning: Early stopping conditioned on metric "
+        "`val_acc` which is not available.\n"
+    )
+    (warning,) = [f for f in failures_from_text(text) if f.warning]
+    assert warning.exception.type == "UserWarning"
+    assert warning.exception.message.startswith("Early stopping conditioned on metric `val_acc`")
+    assert warning.trial.number == 1

@@ -40,6 +40,7 @@ SUMMARY_TRIAL = re.compile(r"^Trial (\w+) summary$")
 SUMMARY_VALUE = re.compile(r"^(?P<name>[^\s:][^:]*): (?P<value>.*)$")
 OBJECTIVE_LINE = re.compile(r"^(?P<name>[\w/.\-]+): (?P<value>\S+)\s*$")
 ABORT_PREFIX = "terminate called after throwing an instance of"
+GLUED_WARNING = re.compile(r"(?:/|[A-Za-z]:\\)[^\s:]*\.py:\d+: [A-Z]\w*Warning: ")
 WARNING_LINE = re.compile(
     r"^(?P<file>\S[^:]*\.py):(?P<line>\d+): (?P<type>[A-Z]\w*Warning): (?P<message>.+)$"
 )
@@ -191,6 +192,9 @@ class TextReader:
             head, _, _ = line.partition(TRACEBACK)
             self._feed_clean(head)
             line = TRACEBACK
+        elif "Warning: " in line and (glued := GLUED_WARNING.search(line)) and glued.start() > 0:
+            self._feed_clean(line[: glued.start()])  # the same, for a Python warning
+            line = line[glued.start() :]
         self._feed_clean(line)
 
     def _feed_clean(self, line: str) -> None:
@@ -514,6 +518,7 @@ class TextReader:
             if synthetic is None or facts.number in with_traceback:
                 continue
             yield Failure(
+                weak=synthetic.type == "ConstantObjective",
                 chain=(synthetic,),
                 origin=Origin(self.source, facts.loss_line or facts.completed_line or facts.line),
                 trial=Trial(
