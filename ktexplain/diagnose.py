@@ -89,9 +89,12 @@ def _explain(
     )
     offending_name = argument
     if link is not None:
-        offending_name = link.name
         if value is None:
             value = format_value(link.value)
+        # The offending value is the hyperparameter's only when it is its value: a token id
+        # 570 beyond Embedding(input_dim=vocab_size) blames vocab_size but is not vocab_size.
+        if link.value is None or same_value(link.value, value) or link.via == "line":
+            offending_name = link.name
     if value is not None:
         fields["value"] = value
     template = pattern.fix
