@@ -32,7 +32,7 @@ $(K2)/.keras2: pyproject.toml
 envs: $(VENV)/.test $(K2)/.keras2
 
 demo: $(VENV)/.engine
-	$(VENV)/bin/ktexplain $(DEMO_LOG)
+	$(VENV)/bin/ktexplain --source fixtures/scenarios $(DEMO_LOG)
 
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check ktexplain tests fixtures/generate.py fixtures/scenarios bench scripts

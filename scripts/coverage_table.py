@@ -21,7 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import CAPTURED, captured_cases, expected_for, scenario_spec  # noqa: E402
+from conftest import (  # noqa: E402
+    CAPTURED,
+    SCENARIOS,
+    captured_cases,
+    expected_for,
+    scenario_spec,
+)
 
 from ktexplain import pipeline  # noqa: E402
 from ktexplain.cli import read_failures  # noqa: E402
@@ -36,7 +42,8 @@ def evaluate() -> list[dict]:
     rows = []
     for dialect, name in captured_cases():
         expected = expected_for(name, dialect)
-        reports = pipeline.reports(read_failures(str(CAPTURED / dialect / name / "run.log")), db)
+        log = CAPTURED / dialect / name / "run.log"
+        reports = pipeline.reports(read_failures(str(log), [SCENARIOS]), db)
         d = reports[0].diagnosis if reports else None
         got_hp = d.hyperparameter.name if d and d.hyperparameter else None
         row = {

@@ -18,6 +18,14 @@ SCENARIOS = FIXTURES / "scenarios"
 CAPTURED = FIXTURES / "captured"
 
 
+def read_fixture(path: Path) -> list:
+    """What `ktexplain LOG --source fixtures/scenarios` reads: the scripts the tracebacks name
+    live in fixtures/scenarios, not beside the logs."""
+    from ktexplain.cli import read_failures
+
+    return read_failures(str(path), [SCENARIOS])
+
+
 def scenario_spec(name: str) -> dict:
     with (SCENARIOS / f"{name}.toml").open("rb") as handle:
         return tomllib.load(handle)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CAPTURED, ROOT
+from conftest import CAPTURED, ROOT, SCENARIOS
 
 from ktexplain.cli import EXIT_NOTHING, EXIT_OK, EXIT_USAGE, main
 
@@ -18,7 +18,7 @@ SEED1 = CAPTURED / "keras3" / "seed-input-shape-mismatch" / "run.log"
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
+    code = main([*args, "--source", str(SCENARIOS)])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -213,3 +213,18 @@ def test_compact_lines_name_their_input_when_there_are_several(capsys, monkeypat
     assert lines[1].startswith(f"ktexplain: {keras2}:")
     single = run(capsys, str(SEED2), "--compact", "--no-color")[1]
     assert str(SEED2) not in single
+
+
+def test_the_script_is_found_beside_the_log_or_not_at_all(tmp_path, capsys):
+    import shutil
+
+    shutil.copyfile(SEED2, tmp_path / "run.log")
+    assert main([str(tmp_path / "run.log"), "--json"]) == EXIT_OK
+    alone = json.loads(capsys.readouterr().out)["reports"][0]
+    assert alone["hyperparameter"] is None  # no script anywhere: no search space, no guess
+    shutil.copyfile(SCENARIOS / "seed-conv-filters-zero.py", tmp_path / "seed-conv-filters-zero.py")
+    assert main([str(tmp_path / "run.log"), "--json"]) == EXIT_OK
+    beside = json.loads(capsys.readouterr().out)["reports"][0]
+    assert beside["hyperparameter"]["search_space"] == (
+        "hp.Int('filters', min_value=0, max_value=64, step=16)"
+    )

@@ -9,10 +9,9 @@ table is generated from the same data by `scripts/coverage_table.py`.
 from __future__ import annotations
 
 import pytest
-from conftest import CAPTURED, captured_cases, expected_for
+from conftest import CAPTURED, captured_cases, expected_for, read_fixture
 
 from ktexplain import pipeline
-from ktexplain.cli import read_failures
 
 CASES = captured_cases()
 
@@ -20,7 +19,7 @@ CASES = captured_cases()
 @pytest.mark.parametrize(("dialect", "name"), CASES, ids=[f"{d}/{n}" for d, n in CASES])
 def test_fixture_is_explained_as_expected(dialect, name, database):
     expected = expected_for(name, dialect)
-    failures = read_failures(str(CAPTURED / dialect / name / "run.log"))
+    failures = read_fixture(CAPTURED / dialect / name / "run.log")
     reports = pipeline.reports(failures, database)
     assert reports, "no failure found"
     diagnosis = reports[0].diagnosis

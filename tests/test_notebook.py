@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import CAPTURED
+from conftest import CAPTURED, read_fixture
 
 from ktexplain import pipeline
-from ktexplain.cli import EXIT_USAGE, main, read_failures
+from ktexplain.cli import EXIT_USAGE, main
 from ktexplain.sources.notebook import failures_from_notebook
 
 
 @pytest.mark.parametrize("dialect", ["keras3", "keras2"])
 def test_construction_failure_in_a_notebook_names_filters_and_its_space(dialect, database):
     path = CAPTURED / dialect / "seed-conv-filters-zero" / "run.ipynb"
-    reports = pipeline.reports(read_failures(str(path)), database)
+    reports = pipeline.reports(read_fixture(path), database)
     d = reports[0].diagnosis
     assert d.category == "hyperparameter-value"
     assert d.offending_value == "0"

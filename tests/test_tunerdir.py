@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import CAPTURED
+from conftest import CAPTURED, read_fixture
 
 from ktexplain.cli import EXIT_OK, EXIT_USAGE, main
 from ktexplain.sources.tunerdir import find_projects, read_project
@@ -71,11 +71,10 @@ def test_a_project_next_to_a_log_is_found_and_the_crawl_is_bounded(tmp_path):
 
 def test_a_log_trial_is_completed_from_the_project(database):
     from ktexplain import pipeline
-    from ktexplain.cli import read_failures
 
     # hp-batch-size-float: batch_size is registered in fit(), after trial 1's table was printed
     log = CAPTURED / "keras3" / "hp-batch-size-float" / "run.log"
-    (first, *_) = read_failures(str(log))
+    (first, *_) = read_fixture(log)
     assert first.trial.trial_id is not None
     assert "batch_size" in first.trial.hyperparameters
     report = pipeline.reports([first], database)[0]
