@@ -40,6 +40,8 @@ SUMMARY_TRIAL = re.compile(r"^Trial (\w+) summary$")
 SUMMARY_VALUE = re.compile(r"^(?P<name>[^\s:][^:]*): (?P<value>.*)$")
 OBJECTIVE_LINE = re.compile(r"^(?P<name>[\w/.\-]+): (?P<value>\S+)\s*$")
 ABORT_PREFIX = "terminate called after throwing an instance of"
+TF_WARNING_PREFIX = "WARNING:tensorflow:"
+TF_WARNING_LINE = re.compile(r"^WARNING:tensorflow:(?P<message>.+)$")
 GLUED_WARNING = re.compile(r"(?:/|[A-Za-z]:\\)[^\s:]*\.py:\d+: [A-Z]\w*Warning: ")
 WARNING_LINE = re.compile(
     r"^(?P<file>\S[^:]*\.py):(?P<line>\d+): (?P<type>[A-Z]\w*Warning): (?P<message>.+)$"
@@ -195,6 +197,9 @@ class TextReader:
         elif "Warning: " in line and (glued := GLUED_WARNING.search(line)) and glued.start() > 0:
             self._feed_clean(line[: glued.start()])  # the same, for a Python warning
             line = line[glued.start() :]
+        elif (start := line.find(TF_WARNING_PREFIX)) > 0:
+            self._feed_clean(line[:start])  # and for TensorFlow's logger
+            line = line[start:]
         self._feed_clean(line)
 
     def _feed_clean(self, line: str) -> None:
@@ -272,7 +277,13 @@ class TextReader:
             self.expect_objective = True
             return
         if "Warning: " in line and (warning := WARNING_LINE.match(line)):
-            self._warning(warning)
+            frame = Frame(warning.group("file"), int(warning.group("line")), "<warning>")
+            self._warning(warning.group("type"), warning.group("message"), (frame,), line)
+            return
+        if first == "W" and (logged := TF_WARNING_LINE.match(stripped)):
+            # Keras 2 says some things only through TensorFlow's logger (EarlyStopping on a
+            # metric that is not logged): a warning candidate like the others.
+            self._warning("TensorFlowWarning", logged.group("message"), (), line)
             return
         if first == "t" and stripped.startswith(ABORT_PREFIX):
             self.abort = [stripped]
@@ -287,18 +298,19 @@ class TextReader:
         if self.current_trial is not None and "loss: " in line:
             self._scan_losses(line)
 
-    def _warning(self, found: re.Match[str]) -> None:
-        """A Python warning: kept as a candidate, reported only if a pattern knows it (a softmax
-        over one unit trains without error and only says so here)."""
-        frame = Frame(found.group("file"), int(found.group("line")), "<warning>")
-        record = ExceptionRecord(found.group("type"), found.group("message"), (frame,))
+    def _warning(
+        self, type_name: str, message: str, frames: tuple[Frame, ...], text: str
+    ) -> None:
+        """A warning: kept as a candidate, reported only if a pattern knows it (a softmax over
+        one unit trains without error and only says so here)."""
+        record = ExceptionRecord(type_name, message, frames)
         pending = _Pending(
             line=self.line_number,
             trial_number=self.current_trial.number if self.current_trial else None,
             warning=True,
         )
         pending.records.append(self._shared.setdefault(record, record))
-        pending.text.append(found.group(0))
+        pending.text.append(text)
         self.failures.append((pending, len(self.failures)))
 
     def _close_abort(self) -> None:
