@@ -298,9 +298,7 @@ class TextReader:
         if self.current_trial is not None and "loss: " in line:
             self._scan_losses(line)
 
-    def _warning(
-        self, type_name: str, message: str, frames: tuple[Frame, ...], text: str
-    ) -> None:
+    def _warning(self, type_name: str, message: str, frames: tuple[Frame, ...], text: str) -> None:
         """A warning: kept as a candidate, reported only if a pattern knows it (a softmax over
         one unit trains without error and only says so here)."""
         record = ExceptionRecord(type_name, message, frames)
