@@ -128,8 +128,6 @@ class _TrialFacts:
 class _Block:
     """A traceback being read: frames, then an exception line and its message."""
 
-    line: int
-    trial_number: int | None
     frames: list[list[Any]] = field(default_factory=list)  # [file, line, function, code]
     type: str | None = None
     message: list[str] = field(default_factory=list)
@@ -173,7 +171,6 @@ class TextReader:
         self.awaiting_chain = False
         self.separator_seen = False
         self.limit: int | None = None
-        self.limit_line: int | None = None
         self.expect_embedded: int | None = None
         self.line_number = 0
         self._shared: dict[Any, Any] = {}
@@ -364,7 +361,7 @@ class TextReader:
                 self.chain.embedded_in_limit = self.expect_embedded
                 self.expect_embedded = None
             self.chain.summary = self.summary
-        self.block = _Block(self.line_number, number, text=[TRACEBACK])
+        self.block = _Block(text=[TRACEBACK])
 
     def _feed_block(self, line: str) -> bool:
         """Return True when the line was consumed by the traceback being read."""
@@ -430,7 +427,6 @@ class TextReader:
         if type_name == "RuntimeError" and limit:
             # keras-tuner's wrapper: the last trial's traceback follows as text.
             self.limit = int(limit.group(1))
-            self.limit_line = block.line
             self.expect_embedded = self.limit
             self.chain = None
             return
