@@ -210,6 +210,9 @@ class Failure:
     ``Number of consecutive failures exceeded the limit`` RuntimeError. ``raising_spec`` is a
     hyperparameter defined on the user's line that raised (``hp.Choice("dropout", [0, 0.5])``).
     ``warning`` marks a Python warning line: a failure only if a pattern recognises it.
+    ``candidate`` marks text that may be an error message but came with no traceback and no
+    exception type (a pasted line, a paragraph of a short input): also a failure only if a
+    pattern recognises it, and only when no real failure of the input was recognised.
     ``weak`` marks a symptom inferred across trials (every trial scoring the same): it is
     reported after the failures that have an exception of their own.
     """
@@ -223,6 +226,7 @@ class Failure:
     raising_spec: HyperParameterSpec | None = None
     warning: bool = False
     weak: bool = False
+    candidate: bool = False
 
     @property
     def exception(self) -> ExceptionRecord:

@@ -53,10 +53,18 @@ MAX_MESSAGE = 200_000  # characters of a message searched; the rest is never a c
 
 @dataclass(frozen=True)
 class Example:
+    """A message the pattern must match, with where it really came from: a captured run
+    (``fixture``), a real text people saved (``real``: an id in ``fixtures/real/texts.jsonl``),
+    or a template mined from a released package (``template``: ``keras==2.3.1``, checked
+    against ``catalogue/messages.jsonl``)."""
+
     message: str
     fixture: str | None = None
     value: str | None = None
     frames: str = ""
+    real: str | None = None
+    template: str | None = None
+    exception: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,9 +99,15 @@ class Pattern:
         A regex that runs past `MATCH_TIMEOUT` counts as no match: one bad user pattern must not
         hang the explanation of a traceback the user is waiting for.
         """
-        if self.exception_types and exception_type.rsplit(".", 1)[-1] not in self.exception_types:
+        # A message pasted without its type ("") is judged by its words alone.
+        short_type = exception_type.rsplit(".", 1)[-1]
+        if self.exception_types and short_type and short_type not in self.exception_types:
             return None
-        groups = _first_match(self.regexes, message[:MAX_MESSAGE])
+        message = message[:MAX_MESSAGE]
+        groups = _first_match(self.regexes, message)
+        if groups is None and ("\n" in message or "  " in message):
+            # Wrapped at 80 columns, or re-indented by a paste: the words are what count.
+            groups = _first_match(self.regexes, " ".join(message.split()))
         if groups is None or not self.frame_regexes:
             return groups
         from_frames = _first_match(self.frame_regexes, frames_text[:MAX_MESSAGE])
@@ -289,6 +303,9 @@ def _build(entry: Any, category: str, source: str) -> Pattern:
                 example.get("fixture"),
                 _opt_str(example.get("value")),
                 str(example.get("frames", "")),
+                _opt_str(example.get("real")),
+                _opt_str(example.get("template")),
+                _opt_str(example.get("exception")),
             )
         )
     hints = tuple(entry.get("hyperparameter_hint", ()))

@@ -32,7 +32,15 @@ def reports(failures: Iterable[Failure], db: Database) -> list[Report]:
         for i, d in enumerate(diagnoses)
     ]
     # Warnings are everywhere in a TensorFlow log; only the ones a pattern knows are causes.
-    return group(d for d in diagnoses if not (d.failure.warning and d.category == "unknown"))
+    kept = [
+        d
+        for d in diagnoses
+        if not ((d.failure.warning or d.failure.candidate) and d.category == "unknown")
+    ]
+    if any(d.category != "unknown" and not d.failure.candidate for d in kept):
+        # Loose text is read only for what the tracebacks did not explain.
+        kept = [d for d in kept if not d.failure.candidate]
+    return group(kept)
 
 
 def _coincidences(diagnoses: Sequence[Diagnosis]) -> set[int]:

@@ -46,8 +46,13 @@ def group(diagnoses: Iterable[Diagnosis]) -> list[Report]:
         if not any(_same_trial(diagnosis.failure, seen) for seen in members[key]):
             members[key].append(diagnosis.failure)
     reports = [Report(first[key], tuple(members[key])) for key in order]
-    # Stable: real failures keep their order of first appearance, inferred symptoms go last.
-    return sorted(reports, key=lambda r: all(f.weak for f in r.failures))
+    # Stable: explained failures in their order of first appearance, then the ones no pattern
+    # knows (a pasted paragraph's known line outranks the unknown error quoted beside it),
+    # inferred symptoms last.
+    return sorted(
+        reports,
+        key=lambda r: (all(f.weak for f in r.failures), r.diagnosis.category == "unknown"),
+    )
 
 
 def _same_trial(a: Failure, b: Failure) -> bool:

@@ -3,11 +3,13 @@ and broken files are reported precisely without taking the others down."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 import pytest
-from conftest import CAPTURED
+import regex
+from conftest import CAPTURED, ROOT
 
 from ktexplain.diagnose import diagnose
 from ktexplain.failure import ExceptionRecord, Failure, Origin
@@ -45,7 +47,9 @@ def test_every_pattern_has_a_real_example():
 @pytest.mark.parametrize(("pattern", "index"), EXAMPLES)
 def test_example_matches_its_pattern_and_no_other_category_claims_it(pattern, index):
     example = pattern.examples[index]
-    exception_type = pattern.exception_types[0] if pattern.exception_types else "ValueError"
+    exception_type = example.exception or (
+        pattern.exception_types[0] if pattern.exception_types else "ValueError"
+    )
     groups = pattern.search(exception_type, example.message, example.frames)
     assert groups is not None, f"{pattern.id} does not match its own example"
     if example.value is not None:
@@ -61,9 +65,48 @@ def test_example_matches_its_pattern_and_no_other_category_claims_it(pattern, in
         assert diagnose(failure, SHIPPED).category == pattern.category
 
 
+REAL_TEXTS = ROOT / "fixtures" / "real" / "texts.jsonl"
+CATALOGUE = ROOT / "catalogue" / "messages.jsonl"
+
+
+def _jsonl(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _template_regex(template: str) -> str:
+    """A mined template as a regex: its literal text, each ``{…}`` hole any text."""
+    parts = regex.split(r"\{[^{}]*\}", template)
+    return ".*?".join(regex.escape(" ".join(p.split()), special_only=True) for p in parts)
+
+
 @pytest.mark.parametrize(("pattern", "index"), EXAMPLES)
 def test_example_was_copied_from_its_fixture(pattern, index):
     example = pattern.examples[index]
+    if example.real is not None:
+        # A real text people saved (copied with its source into fixtures/real/texts.jsonl).
+        texts = {item["id"]: item for item in _jsonl(REAL_TEXTS)}
+        assert example.real in texts, f"{pattern.id}: {example.real} not in {REAL_TEXTS.name}"
+        saved = " ".join(ANSI.sub("", texts[example.real]["text"]).split())
+        first_line = " ".join(example.message.strip().splitlines()[0].split())
+        assert first_line in saved, f"{pattern.id}: example not found in {example.real}"
+        return
+    if example.template is not None:
+        # Instantiated from a template mined out of a released package's source.
+        package = example.template
+        templates = [
+            template
+            for family in _jsonl(CATALOGUE)
+            for template in family.get("templates", [])
+            if package in template.get("versions", [])
+        ]
+        message = " ".join(example.message.split())
+        assert any(
+            regex.fullmatch(_template_regex(t["template"]), message, flags=regex.S)
+            for t in templates
+        ), f"{pattern.id}: no template of {package} in the catalogue gives {message!r}"
+        return
     assert example.fixture, f"{pattern.id}: example without a fixture"
     log = CAPTURED / example.fixture / "run.log"
     assert log.exists(), f"{pattern.id}: fixture {example.fixture} is not captured"

@@ -47,6 +47,15 @@ WARNING_LINE = re.compile(
     r"^(?P<file>\S[^:]*\.py):(?P<line>\d+): (?P<type>[A-Z]\w*Warning): (?P<message>.+)$"
 )
 LIMIT = re.compile(r"Number of consecutive failures exceeded the limit of (\d+)\.")
+# An exception line with no traceback above it: a paste of the last lines, or a traceback whose
+# frames were cut. ``InvalidArgumentError (see above for traceback): …`` is TF 1's wording.
+BARE_EXCEPTION = re.compile(
+    r"^(?P<type>(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit))"
+    r"(?: \(see above for traceback\))?: (?P<msg>\S.*)$"
+)
+LOOSE_LINES = 2000  # lines of loose text kept for message mode: a paste, not a week-long log
+LOOSE_INPUT = 5000  # inputs longer than this are logs: their loose text is not read as messages
+
 LOSS = re.compile(r"(?<![\w/])loss: (nan|-?inf|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)", re.IGNORECASE)
 # Lines that end an exception message: structure printed by keras-tuner, Keras, TF or Python.
 BOUNDARIES = re.compile(
@@ -179,6 +188,9 @@ class TextReader:
         self.abort_line = 0
         self.abort_trial: int | None = None
         self.aborted = False
+        self.loose: list[tuple[int, list[str]]] = []  # paragraphs of text no structure took
+        self.loose_open = False
+        self.loose_count = 0
 
     # -- feeding ---------------------------------------------------------------------------
     def feed(self, raw: str) -> None:
@@ -218,6 +230,16 @@ class TextReader:
             self._close_chain()
             self._start_block(keep_chain=False)
             return
+        if line[:1].isalpha() and (bare := BARE_EXCEPTION.match(line)):
+            # The last line of a traceback whose frames were not pasted: read the same way.
+            self._close_chain()
+            self._start_block(keep_chain=False)
+            assert self.block is not None
+            self.block.type = bare.group("type")
+            self.block.message = [bare.group("msg")]
+            self.block.text.append(line)
+            self.loose_open = False
+            return
         if self.expect_embedded is not None and stripped:
             self.expect_embedded = None
         self._feed_structure(line, stripped)
@@ -240,6 +262,7 @@ class TextReader:
         if not stripped:
             if self.summary is not None:
                 self.summary.reading_values = False
+            self.loose_open = False
             return
         first = stripped[0]
         if first == "T" and (summary := SUMMARY_TRIAL.match(stripped)):
@@ -294,6 +317,33 @@ class TextReader:
             return
         if self.current_trial is not None and "loss: " in line:
             self._scan_losses(line)
+            return
+        self._loose(stripped)
+
+    def _loose(self, stripped: str) -> None:
+        """Text no structure took, in paragraphs: in a short input, a message pasted alone."""
+        if self.loose_count >= LOOSE_LINES:
+            return
+        self.loose_count += 1
+        if self.loose_open and self.loose:
+            self.loose[-1][1].append(stripped)
+        else:
+            self.loose.append((self.line_number, [stripped]))
+            self.loose_open = True
+
+    def _candidates(self) -> Iterator[Failure]:
+        """A short input with no traceback is read as a message: each paragraph a pattern
+        knows is a failure. A long log's loose text is noise, never read that way."""
+        if self.line_number > LOOSE_INPUT:
+            return
+        for line, paragraph in self.loose:
+            text = "\n".join(paragraph)
+            yield Failure(
+                chain=(ExceptionRecord("", text),),
+                origin=Origin(self.source, line),
+                traceback_text=text,
+                candidate=True,
+            )
 
     def _warning(self, type_name: str, message: str, frames: tuple[Frame, ...], text: str) -> None:
         """A warning: kept as a candidate, reported only if a pattern knows it (a softmax over
@@ -354,6 +404,7 @@ class TextReader:
 
     # -- tracebacks --------------------------------------------------------------------------
     def _start_block(self, keep_chain: bool) -> None:
+        self.loose_open = False
         number = self.current_trial.number if self.current_trial else None
         if not keep_chain or self.chain is None:
             self.chain = _Pending(line=self.line_number, trial_number=number)
@@ -475,6 +526,8 @@ class TextReader:
             )
         real = [n for p, n in zip(pendings, numbers, strict=True) if not p.warning]
         out.extend(self._silent_failures(real))
+        if not real and not self.trials:
+            out.extend(self._candidates())  # a paste: no traceback, no tuner output
         out.sort(key=lambda f: f.origin.line or 0)
         return out
 
