@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ktexplain.attribution import Region
 
 CATEGORIES = (
     "data-shape",
@@ -275,10 +278,13 @@ class Diagnosis:
 
 @dataclass(frozen=True)
 class Report:
-    """One cause, with every trial it happened in (in order of first appearance)."""
+    """One cause, with every trial it happened in (in order of first appearance). ``region``
+    is the part of the search space where the cause happens, when the run's other trials were
+    known (``ktexplain.attribution``)."""
 
     diagnosis: Diagnosis
     failures: tuple[Failure, ...]
+    region: Region | None = None
 
     @property
     def occurrences(self) -> int:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from ktexplain.attribution import with_regions
 from ktexplain.diagnose import Match, diagnose, same_value
-from ktexplain.failure import Diagnosis, Failure, Report
+from ktexplain.failure import Diagnosis, Failure, Report, Trial
 from ktexplain.patterns import Database, default_dirs, load_database
 from ktexplain.runs import group
 
@@ -22,7 +23,15 @@ def database(extra: str | Path | Sequence[str | Path] | None = None) -> Database
     return load_database(default_dirs(extras))
 
 
-def reports(failures: Iterable[Failure], db: Database) -> list[Report]:
+def reports(
+    failures: Iterable[Failure], db: Database, trials: Sequence[Trial] = ()
+) -> list[Report]:
+    """`trials`: every trial of the run, failed or not, when the source knows them; each report
+    then says which region of the search space its cause fails in."""
+    return with_regions(_reports(failures, db), trials)
+
+
+def _reports(failures: Iterable[Failure], db: Database) -> list[Report]:
     failures = list(failures)  # alive while the cache holds their records' ids
     cache: dict[tuple[int, ...], Match | None] = {}
     diagnoses = [diagnose(failure, db, cache) for failure in failures]

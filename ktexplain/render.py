@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
@@ -19,6 +19,9 @@ from rich.text import Text
 from ktexplain import __version__
 from ktexplain.diagnose import format_value
 from ktexplain.failure import Diagnosis, Report, Trial, summary_line
+
+if TYPE_CHECKING:
+    from ktexplain.attribution import Region
 
 CATEGORY_STYLE = {
     "data-shape": "cyan",
@@ -31,6 +34,7 @@ CATEGORY_STYLE = {
     "unknown": "red",
 }
 MAX_TRIALS_LISTED = 12
+CHART_WIDTH = 24
 MAX_MESSAGE_LINES = 12
 
 
@@ -128,12 +132,11 @@ def report_panel(report: Report, index: int = 1, total: int = 1) -> Panel:
             text.append(link.spec.describe())
         grid.add_row("hyperparameter", text)
     grid.add_row("trials", _trials_text(report))
-    first_trial = next((t for t in report.trials if t.hyperparameters), None)
-    if first_trial is not None:
-        grid.add_row("values", _values_text(first_trial, d))
-    spread = _linked_values_text(report)
-    if spread is not None:
-        grid.add_row("across trials", spread)
+    values = _all_values_text(report)
+    if values is not None:
+        grid.add_row("values", values)
+    if report.region is not None:
+        grid.add_row("region", _region_text(report.region))
     where = report.failures[0].user_frame()
     if where is not None:
         place = Text(f"{where.function}, line {where.lineno} of {where.filename}", style="dim")
@@ -201,6 +204,51 @@ def _trials_text(report: Report) -> Text:
     if any(f.tripped_limit for f in report.failures):
         limit = next(f.tripped_limit for f in report.failures if f.tripped_limit)
         text.append(f"\nstopped the search: {limit} consecutive failures", style="dim")
+    return text
+
+
+def _all_values_text(report: Report) -> Text | None:
+    """Every failing trial's values, one line each, the blamed hyperparameter in red: the
+    values that failed are the first clue to the range that fails."""
+    trials = [t for t in report.trials if t.hyperparameters]
+    if not trials:
+        return None
+    text = Text()
+    for index, trial in enumerate(trials[:MAX_TRIALS_LISTED]):
+        if index:
+            text.append("\n")
+        text.append_text(_values_text(trial, report.diagnosis))
+    if len(trials) > MAX_TRIALS_LISTED:
+        text.append(f"\n… and {len(trials) - MAX_TRIALS_LISTED} more", style="dim")
+        spread = _linked_values_text(report)
+        if spread is not None:
+            text.append("\n")
+            text.append_text(spread)
+    return text
+
+
+def _region_text(region: Region) -> Text:
+    """Where in the search space the cause strikes, the patch, and failures per value."""
+    text = Text(region.sentence(), style="bold" if region.verdict == "separates" else "dim")
+    for patched in region.patched:
+        text.append("\npatch: ", style="dim")
+        text.append(patched, style="bold green")
+    if region.also:
+        text.append(f"\nalso separating: {'; '.join(region.also)}", style="dim")
+    if region.chart_name and region.chart:
+        labels = [b.label() for b in region.chart]
+        width = max(len(label) for label in labels)
+        most = max(b.failed + b.succeeded for b in region.chart) or 1
+        scale = min(1.0, CHART_WIDTH / most)
+        text.append(f"\n{region.chart_name}", style="dim")
+        for label, bin_ in zip(labels, region.chart, strict=True):
+            text.append(f"\n{label:>{width}} ")
+            text.append("█" * round(bin_.failed * scale), style="red")
+            text.append("░" * round(bin_.succeeded * scale), style="green")
+            counts = f" {bin_.failed} failed, {bin_.succeeded} ok"
+            if not bin_.failed and not bin_.succeeded:
+                counts = " not tried"
+            text.append(counts, style="dim")
     return text
 
 
@@ -273,6 +321,7 @@ def report_to_json(report: Report) -> dict[str, Any]:
             for t in report.trials
         ],
         "occurrences": report.occurrences,
+        "region": None if report.region is None else report.region.to_json(),
         "fix": d.fix,
         "user_code": None
         if where is None

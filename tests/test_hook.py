@@ -188,7 +188,11 @@ def test_seed_1_limit_error_is_explained_with_every_failed_trial(dialect, tmp_pa
     explanation = explanation[explanation.index("╭") :]
     # The values came from the oracle's trials, not from the printed table.
     assert "#1, #2, #3" in explanation
-    assert "units=" in explanation
+    # every failing trial's value, each from its own trial (not only #1's)
+    values = [line for line in explanation.splitlines() if "units=" in line]
+    shown = {line.split("#", 1)[1].split(":")[0] for line in values}
+    assert shown == {"1", "2", "3"}, values
+    assert len({line.split("units=")[1].split()[0] for line in values}) == 3, values
     assert "stopped the search: 3 consecutive failures" in explanation
     assert "20" in explanation and "10" in explanation
 

@@ -79,3 +79,95 @@ def test_a_log_trial_is_completed_from_the_project(database):
     assert "batch_size" in first.trial.hyperparameters
     report = pipeline.reports([first], database)[0]
     assert report.diagnosis.hyperparameter.name == "batch_size"
+
+
+def _log_with_project(tmp_path, log_run: str, project_run: str):
+    """A log of one captured run beside the project directory of another."""
+    import shutil
+
+    shutil.copy(CAPTURED / "keras3" / log_run / "run.log", tmp_path / "run.log")
+    (project,) = (CAPTURED / "keras3" / project_run / "project").iterdir()
+    shutil.copytree(project, tmp_path / "tuner" / project.name)
+    return tmp_path / "run.log"
+
+
+def test_a_project_of_another_run_with_other_names_is_not_merged(tmp_path, capsys):
+    # seed 1's log tunes `units`; seed 3's project (Hyperband) tunes `learning_rate`: they
+    # share no name, which once made them "agree" vacuously
+    log = _log_with_project(tmp_path, "seed-input-shape-mismatch", "seed-adam-huge-learning-rate")
+    assert main([str(log), "--json"]) == EXIT_OK
+    captured = capsys.readouterr()
+    trials = [t for r in json.loads(captured.out)["reports"] for t in r["trials"]]
+    assert [t["hyperparameters"] for t in trials] == [{"units": 96}, {"units": 512}, {"units": 128}]
+    assert all(t["id"] is None for t in trials)
+    notes = [line for line in captured.err.splitlines() if "not used" in line]
+    assert len(notes) == 1
+    assert "units are not in its search space" in notes[0] and "learning_rate" in notes[0]
+
+
+def test_a_project_of_another_run_with_other_values_is_not_merged(tmp_path, capsys):
+    # hp-oom-huge-dense also tunes only `units`, but its trials had 128, 256, 250000
+    log = _log_with_project(tmp_path, "seed-input-shape-mismatch", "hp-oom-huge-dense")
+    assert main([str(log), "--json"]) == EXIT_OK
+    captured = capsys.readouterr()
+    trials = [t for r in json.loads(captured.out)["reports"] for t in r["trials"]]
+    assert all(t["id"] is None for t in trials)
+    assert "trial #1 printed units=96, its trial_0000 has units=128" in captured.err
+
+
+def test_the_project_of_the_same_run_is_merged_without_a_note(tmp_path, capsys):
+    log = _log_with_project(tmp_path, "seed-input-shape-mismatch", "seed-input-shape-mismatch")
+    assert main([str(log), "--json"]) == EXIT_OK
+    captured = capsys.readouterr()
+    trials = [t for r in json.loads(captured.out)["reports"] for t in r["trials"]]
+    assert [t["id"] for t in trials] == ["0", "1", "2"]
+    assert "not used" not in captured.err
+
+
+def test_values_compare_as_the_table_prints_them():
+    from ktexplain.sources.tunerdir import _same
+
+    assert _same(0.00012346, 0.000123456789)  # .5g
+    assert not _same(0.0001235, 0.000123456789)
+    assert _same(3, "0003")  # Hyperband's tuner/trial_id
+    assert _same("relu_with_a_ver...", "relu_with_a_very_long_name", truncated=True)
+    assert not _same("relu_with_a_ver...", "relu_with_another_name", truncated=True)
+    assert not _same(True, 1)
+
+
+def test_a_directory_of_completed_but_diverged_trials_is_a_silent_failure(capsys):
+    # seed 3: Adam with learning_rate 100..1000; every trial COMPLETED, losses ~1e6..1e9
+    project = CAPTURED / "keras3" / "seed-adam-huge-learning-rate" / "project" / "seed3"
+    assert main([str(project), "--json"]) == EXIT_OK
+    (report,) = json.loads(capsys.readouterr().out)["reports"]
+    assert report["pattern"] == "training-diverged"
+    assert report["exception"]["type"] == "TrainingDiverged"
+    assert "training loss became 8.115e+07 where" in report["exception"]["message"]
+    assert report["hyperparameter"]["name"] == "learning_rate"
+    assert report["occurrences"] == 10
+    assert "for Adam or RMSprop search hp.Float('learning_rate', min_value=1e-4" in report["fix"]
+    assert report["region"]["verdict"] == "everywhere"
+
+
+def test_a_directory_of_trials_that_trained_stays_silent_about_them():
+    # region-conv-blocks-depth: 7 completed trials with a sane loss (about ln 10), 5 failed
+    reading = read_project(CAPTURED / "keras3" / "region-conv-blocks-depth" / "project" / "depth")
+    assert len(reading.failures) == 5
+    assert not any(f.exception.type == "TrainingDiverged" for f in reading.failures)
+    assert sum(t.status == "COMPLETED" for t in reading.trials) == 7
+
+
+def test_metrics_are_judged_against_what_the_loss_can_be():
+    from ktexplain.sources.tunerdir import judge_metrics
+
+    assert judge_metrics({"loss": 2.4, "accuracy": 0.1}) is None  # ln 10: an honest start
+    diverged = judge_metrics({"loss": 5e4, "accuracy": 0.1})
+    assert diverged is not None and "2.3 for the 10 classes" in diverged.message
+    assert "ln 2" in judge_metrics({"loss": 900.0, "binary_accuracy": 0.5}).message
+    assert judge_metrics({"loss": 40.0, "binary_accuracy": 0.5}) is None
+    # a trained classifier: k unknown, the generous bound (100 × ln 1000) applies
+    assert judge_metrics({"loss": 300.0, "accuracy": 0.9}) is None
+    assert judge_metrics({"loss": 1e6, "accuracy": 0.9}) is not None
+    # an MSE without an accuracy metric has no bound a directory can tell
+    assert judge_metrics({"loss": 1e9}) is None
+    assert judge_metrics({"loss": float("nan")}).message == "training loss became nan"

@@ -10,20 +10,25 @@ only in the log's final RuntimeError — and a NaN objective leaves ``message: n
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ktexplain.failure import ExceptionRecord, Failure, HyperParameterSpec, Origin, Trial
-from ktexplain.sources.text import failures_from_text
+from ktexplain.sources.text import failures_from_text, parse_value
 
 MAX_TRIAL_JSON = 50_000_000
 
 
 @dataclass(frozen=True)
 class ProjectReading:
+    """The failures, notes for the reader, and every trial of the run (failed or not)."""
+
     failures: list[Failure]
     notes: list[str]
+    trials: list[Trial] = field(default_factory=list)
 
 
 def find_projects(path: Path) -> list[Path]:
@@ -38,6 +43,7 @@ def read_project(project: Path) -> ProjectReading:
     trial_dirs = sorted(project.glob("trial_*"), key=lambda p: _order_key(p, order))
     failures: list[Failure] = []
     notes: list[str] = []
+    trials: list[Trial] = []
     for number, trial_dir in enumerate(trial_dirs, start=1):
         path = trial_dir / "trial.json"
         try:
@@ -46,6 +52,7 @@ def read_project(project: Path) -> ProjectReading:
             notes.append(f"{path}: skipped ({exc})")
             continue
         trial = _trial(data, number)
+        trials.append(trial)
         status, message = data.get("status"), data.get("message")
         origin = Origin(str(path))
         if isinstance(message, str) and message.strip():
@@ -61,13 +68,83 @@ def read_project(project: Path) -> ProjectReading:
                     synthetic=True,
                 )
             )
+        elif status == "COMPLETED" and (judged := judge_metrics(_last_metrics(data))):
+            failures.append(Failure((judged,), origin, trial, synthetic=True))
         elif status == "RUNNING":
             notes.append(
                 f"trial {trial.trial_id} ({path.parent.name}) was still RUNNING when the search "
                 "stopped: it tripped the consecutive-failure limit or the run was killed; its "
                 "traceback is only in the run's log (its final RuntimeError)"
             )
-    return ProjectReading(failures, notes)
+    return ProjectReading(failures, notes, trials)
+
+
+# -- silent failures: what a completed trial's metrics can be --------------------------------
+LOSS_FACTOR = 100.0
+UNKNOWN_CLASSES = 1000
+_ACCURACY = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy")
+_BINARY = ("binary_accuracy",)
+
+
+def judge_metrics(metrics: dict[str, float]) -> ExceptionRecord | None:
+    """A COMPLETED trial that trained into nonsense, judged from the last value of each metric
+    (all a directory keeps): a NaN/inf loss, or a classification loss far above what a model
+    that guesses uniformly scores.
+
+    A model that predicts every one of k classes with probability 1/k has a cross-entropy of
+    ln k (ln 2 for a binary one); training only lowers it. So for a run with an accuracy metric
+    (that is what says the loss is a cross-entropy; an MSE has no such bound without the
+    targets), a loss above ``LOSS_FACTOR`` × ln k is a divergence. k is what the accuracy says
+    when it is at chance or below (1/accuracy, rounded: a model that learned nothing scores
+    1/k), 2 for ``binary_accuracy``, else ``UNKNOWN_CLASSES`` (a generous bound: ln 1000 ≈ 6.9).
+    The output layer's units would be better, but a directory does not keep the model.
+    """
+    for name in ("loss", "val_loss"):
+        value = metrics.get(name)
+        if value is not None and not math.isfinite(value):
+            prefix = "training" if name == "loss" else "validation"
+            return ExceptionRecord("TrainingDiverged", f"{prefix} loss became {value}")
+    loss = metrics.get("loss")
+    if loss is None:
+        return None
+    if any(name in metrics for name in _BINARY):
+        classes, accuracy = 2, metrics[next(n for n in _BINARY if n in metrics)]
+    else:
+        metric = next((n for n in _ACCURACY if n in metrics), None)
+        if metric is None:
+            return None
+        accuracy = metrics[metric]
+        classes = round(1 / accuracy) if 0 < accuracy <= 0.5 else UNKNOWN_CLASSES
+        classes = max(classes, 2)
+    start = math.log(classes)
+    if loss <= LOSS_FACTOR * start:
+        return None
+    if classes == 2:
+        bound = f"a binary cross-entropy starts near ln 2 = {start:.3g}"
+    elif classes == UNKNOWN_CLASSES:
+        bound = f"a cross-entropy over k classes starts near ln k (≤ {start:.3g} up to {classes})"
+    else:
+        bound = (
+            f"a cross-entropy over k classes starts near ln k ({start:.3g} for the {classes} "
+            f"classes that accuracy {accuracy:.3g} is chance for: nothing was learned)"
+        )
+    return ExceptionRecord("TrainingDiverged", f"training loss became {loss:.5g} where {bound}")
+
+
+def _last_metrics(data: dict[str, Any]) -> dict[str, float]:
+    """Each metric's last observed value: ``metrics.metrics[name].observations[-1].value[0]``."""
+    out: dict[str, float] = {}
+    metrics = (data.get("metrics") or {}).get("metrics") or {}
+    if not isinstance(metrics, dict):
+        return out
+    for name, record in metrics.items():
+        try:
+            value = record["observations"][-1]["value"]
+            value = value[0] if isinstance(value, list) else value
+            out[str(name)] = float(value)
+        except (KeyError, IndexError, TypeError, ValueError):
+            continue
+    return out
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -148,18 +225,38 @@ def nearby_projects(log: Path, max_depth: int = 3, budget: int = 2000) -> list[P
 
 
 def with_project_trials(failures: list[Failure], projects: list[Path]) -> list[Failure]:
+    """The log's failures, completed from the first project proven to be the same run."""
+    return complete_from_projects(failures, projects).failures
+
+
+def complete_from_projects(
+    failures: list[Failure], projects: list[Path], trials: Sequence[Trial] = ()
+) -> ProjectReading:
     """Complete each log trial from the project's ``trial.json``: every value (the log's table
     is cut at 15 characters and misses hyperparameters registered after it was printed), the
-    search space with its ranges, and the trial id. A project is used only if its trials agree
-    with every value the log printed for them."""
+    search space with its ranges, and the trial id.
+
+    A project is used only when it is provably the same run: every hyperparameter name the log
+    printed is in the project's space (and at least one is), and every value the log printed
+    equals the saved one as the table prints it. A directory from another run that merely shares
+    no name with the log is left out; the notes say why, one line per project. `trials`, the
+    log's every trial, are completed the same way."""
     logged = [f.trial for f in failures if f.trial is not None and f.trial.number is not None]
+    logged += [t for t in trials if t.number is not None]
     if not logged:
-        return failures
+        return ProjectReading(failures, [], list(trials))
+    notes: list[str] = []
     for project in projects:
-        trials = _trials_by_number(project)
-        if trials and all(_agrees(t, trials.get(t.number or 0)) for t in logged):
-            return [_merged(f, trials) for f in failures]
-    return failures
+        saved = _trials_by_number(project)
+        reason = _not_same_run(logged, saved)
+        if reason is None:
+            return ProjectReading(
+                [_merged(f, saved) for f in failures],
+                [],
+                [_merged_trial(t, saved) for t in trials],
+            )
+        notes.append(f"project {project} not used to complete the log's trials: {reason}")
+    return ProjectReading(failures, notes, list(trials))
 
 
 def _trials_by_number(project: Path) -> dict[int, Trial]:
@@ -174,34 +271,66 @@ def _trials_by_number(project: Path) -> dict[int, Trial]:
     return out
 
 
-def _agrees(logged: Trial | None, saved: Trial | None) -> bool:
-    if logged is None or saved is None:
-        return False
-    for name, value in logged.hyperparameters.items():
-        if name in logged.values_truncated or name not in saved.hyperparameters:
-            continue
-        if not _same(value, saved.hyperparameters[name]):
-            return False
-    return True
+def _not_same_run(logged: list[Trial], saved: dict[int, Trial]) -> str | None:
+    """Why these saved trials are not the log's run, or None when they provably are."""
+    if not saved:
+        return "it has no readable trial in its start order"
+    names = set().union(
+        *(set(t.hyperparameters) | {s.name for s in t.space} for t in saved.values())
+    )
+    printed = set().union(*(set(t.hyperparameters) for t in logged))
+    if not printed:
+        return "the log printed no hyperparameter value to compare"
+    foreign = sorted(printed - names)
+    if foreign:
+        return (
+            f"the log's hyperparameter(s) {', '.join(foreign)} are not in its search space "
+            f"({', '.join(sorted(names)) or 'empty'})"
+        )
+    for trial in logged:
+        twin = saved.get(trial.number or 0)
+        if twin is None:
+            return f"it has no trial for the log's trial {trial.label}"
+        for name, value in trial.hyperparameters.items():
+            if name not in twin.hyperparameters:
+                continue  # not active in that trial: nothing to compare
+            if not _same(value, twin.hyperparameters[name], name in trial.values_truncated):
+                return (
+                    f"trial {trial.label} printed {name}={value}, its trial_{twin.trial_id} "
+                    f"has {name}={twin.hyperparameters[name]!r}"
+                )
+    return None
 
 
-def _same(logged: Any, saved: Any) -> bool:
-    if isinstance(saved, float) and isinstance(logged, (int, float)):
+def _same(logged: Any, saved: Any, truncated: bool = False) -> bool:
+    """Is `saved` what keras-tuner's table prints as `logged`?"""
+    if truncated:  # the table cut the value to 15 characters plus "..."
+        return len(str(saved)) > 15 and str(saved)[:15] == str(logged).removesuffix("...")[:15]
+    if isinstance(saved, str) and not isinstance(logged, str):
+        saved = parse_value(saved)  # "0003" (Hyperband's tuner/trial_id) is printed as is
+    if isinstance(saved, bool) or isinstance(logged, bool):
+        return str(logged) == str(saved)
+    if isinstance(saved, (int, float)) and isinstance(logged, (int, float)):
         return f"{saved:.5g}" == f"{logged:.5g}"  # the table prints numbers with .5g
     return bool(logged == saved) or str(logged) == str(saved)
 
 
 def _merged(failure: Failure, trials: dict[int, Trial]) -> Failure:
-    logged = failure.trial
-    if logged is None or logged.number is None or logged.number not in trials:
+    if failure.trial is None:
         return failure
+    return replace(failure, trial=_merged_trial(failure.trial, trials))
+
+
+def _merged_trial(logged: Trial, trials: dict[int, Trial]) -> Trial:
+    if logged.number is None or logged.number not in trials:
+        return logged
     saved = trials[logged.number]
     values = {**logged.hyperparameters, **saved.hyperparameters}
-    trial = replace(
+    return replace(
         logged,
         trial_id=saved.trial_id,
         hyperparameters=values,
         space=saved.space or logged.space,
         values_truncated=frozenset(),
+        status=logged.status or (saved.status if saved.status == "COMPLETED" else None),
     )
-    return replace(failure, trial=trial)
