@@ -2,26 +2,23 @@
 
 In a notebook keras-tuner clears each trial's output, so a saved notebook keeps only the last
 trial's stream output and the cell's final error. Both are read: the stream text goes through the
-same reader as a log, and each ``error`` output (IPython's own traceback format, full of ANSI
-codes) is turned back into a Python traceback: its ``Cell In[n], line N`` and ``File path:N, in
-func`` frames, then ``ename: evalue`` — whose text, for keras-tuner's consecutive-failure
-RuntimeError, holds the last trial's traceback.
+same reader as a log, and so does each ``error`` output's traceback (IPython's own format, full
+of ANSI codes), read by the reader's IPython recogniser like a pasted one: its ``Cell In[n], line
+N`` and ``File path:N, in func`` frames, then ``ename: evalue`` — whose text, for keras-tuner's
+consecutive-failure RuntimeError, holds the last trial's traceback.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
-from ktexplain.failure import Failure
+from ktexplain.failure import Failure, Trial
 from ktexplain.sources.code import source_specs, with_specs
-from ktexplain.sources.text import ANSI, TextReader
+from ktexplain.sources.renderings.ipython import HEADER_TEXT
+from ktexplain.sources.text import TextReader, clean_line
 
-CELL_FRAME = re.compile(r"^Cell In\[(?P<cell>\d+)\], line (?P<line>\d+)")
-FILE_FRAME = re.compile(r"^File (?P<file>.+?):(?P<line>\d+)(?:, in (?P<func>[\w.<>]+))?")
-CODE_LINE = re.compile(r"^(?:-*>\s*)?\d+\s(?P<code>.*)$")
 MAX_NOTEBOOK_BYTES = 200_000_000
 
 
@@ -41,10 +38,16 @@ def load_notebook(path: Path) -> dict[str, Any]:
     return data
 
 
-def failures_from_notebook(path: Path, source: str | None = None) -> list[Failure]:
+def failures_from_notebook(
+    path: Path, source: str | None = None, trials: list[Trial] | None = None
+) -> list[Failure]:
+    """`trials`, when given, receives every trial the notebook's output shows (failed or not),
+    for attribution across trials: only when a single cell shows trials, since each search
+    numbers its trials from #1."""
     notebook = load_notebook(path)
     label = source or str(path)
     failures: list[Failure] = []
+    shown: list[list[Trial]] = []
     for index, cell in enumerate(notebook["cells"], start=1):
         outputs = cell.get("outputs") if isinstance(cell, dict) else None
         if not outputs:
@@ -54,6 +57,11 @@ def failures_from_notebook(path: Path, source: str | None = None) -> list[Failur
             for line in _output_lines(output):
                 reader.feed(line)
         failures.extend(reader.failures_found())
+        seen = reader.trials_seen()
+        if seen:
+            shown.append(seen)
+    if trials is not None and len(shown) == 1:
+        trials.extend(shown[0])
     # The cells are the user's script: read the search space from their source.
     code = "\n\n".join(
         _text(cell.get("source"))
@@ -78,37 +86,26 @@ def _output_lines(output: Any) -> list[str]:
     if kind == "stream":
         return _text(output.get("text")).splitlines()
     if kind == "error":
-        return ipython_error_to_python(output)
+        return ipython_error_lines(output)
     return []
 
 
-def ipython_error_to_python(output: dict[str, Any]) -> list[str]:
-    """IPython's colourful traceback → the lines Python itself would have printed."""
-    lines = ["Traceback (most recent call last):"]
-    for entry in output.get("traceback") or []:
-        pending_code: str | None = None
-        frame: str | None = None
-        for raw in ANSI.sub("", _text(entry)).splitlines():
-            cell = CELL_FRAME.match(raw)
-            found = FILE_FRAME.match(raw)
-            if cell:
-                where = f'"<cell In[{cell.group("cell")}]>", line {cell.group("line")}'
-                frame = f"  File {where}, in <module>"
-            elif found:
-                func = (found.group("func") or "?").rsplit(".", 1)[-1]
-                frame = f'  File "{found.group("file")}", line {found.group("line")}, in {func}'
-            elif raw.lstrip().startswith("-") and ">" in raw[:8]:
-                code = CODE_LINE.match(raw.strip())
-                pending_code = code.group("code").strip() if code else None
-        if frame:
-            lines.append(frame)
-            if pending_code:
-                lines.append(f"    {pending_code}")
+def ipython_error_lines(output: dict[str, Any]) -> list[str]:
+    """An ``error`` output's lines as IPython printed them (ANSI and all), for the reader: its
+    IPython recogniser reads them like any pasted IPython traceback. A traceback list written by
+    another tool may lack the header or the exception line: the output's ``ename``/``evalue``
+    fill them in."""
     ename = str(output.get("ename") or "Error")
-    evalue = _text(output.get("evalue"))
-    first, *rest = evalue.splitlines() or [""]
-    lines.append(f"{ename}: {first}" if first else ename)
-    lines.extend(rest)
+    entries = [_text(entry) for entry in output.get("traceback") or []]
+    lines = [line for entry in entries for line in entry.splitlines()]
+    cleaned = [clean_line(entry).lstrip() for entry in entries]
+    if not any(HEADER_TEXT in line for line in cleaned):
+        lines.insert(0, f"{ename}{' ' * max(1, 42 - len(ename))}{HEADER_TEXT}")
+    if not any(line == ename or line.startswith(f"{ename}:") for line in cleaned):
+        evalue = _text(output.get("evalue"))
+        first, *rest = evalue.splitlines() or [""]
+        lines.append(f"{ename}: {first}" if first else ename)
+        lines.extend(rest)
     return lines
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ktexplain.failure import ExceptionRecord, Failure, Frame, Origin, Trial
+from ktexplain.sources.renderings import Chain
 
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 TRACEBACK = "Traceback (most recent call last):"
@@ -191,6 +192,7 @@ class TextReader:
         self.loose: list[tuple[int, list[str]]] = []  # paragraphs of text no structure took
         self.loose_open = False
         self.loose_count = 0
+        self.renderings = Chain()  # IPython, quoted, TF C++ log… → the plain rendering
 
     # -- feeding ---------------------------------------------------------------------------
     def feed(self, raw: str) -> None:
@@ -198,6 +200,10 @@ class TextReader:
         if "\r" in raw and self.current_trial is not None and "loss: " in raw:
             self._scan_losses(ANSI.sub("", raw) if "\x1b" in raw else raw)
         line = clean_line(raw)
+        for plain in self.renderings.feed(line):
+            self._feed_line(plain)
+
+    def _feed_line(self, line: str) -> None:
         if TRACEBACK in line and not line.startswith(TRACEBACK):
             # stderr's traceback glued to the end of a progress bar that never got its newline
             head, _, _ = line.partition(TRACEBACK)
@@ -499,6 +505,8 @@ class TextReader:
 
     # -- end -------------------------------------------------------------------------------
     def close(self) -> None:
+        for plain in self.renderings.close():
+            self._feed_line(plain)
         self._close_abort()
         if self.block is not None:
             if self.block.type is not None:
@@ -506,6 +514,23 @@ class TextReader:
             else:
                 self._finish_block(None, "")
         self._close_chain()
+
+    def trials_seen(self) -> list[Trial]:
+        """Every trial the log ran, failed or not, with the values its table printed: what
+        attribution across trials compares the failures with. ``status`` is COMPLETED when
+        keras-tuner printed an objective for it, else None (failed, or cut off)."""
+        return [
+            Trial(
+                number=facts.number,
+                hyperparameters=dict(facts.hyperparameters),
+                values_truncated=frozenset(facts.truncated),
+                status="COMPLETED"
+                if facts.objective is not None
+                and facts.objective[1].lower() not in ("nan", "-nan", "inf", "-inf", "none")
+                else None,
+            )
+            for facts in self.trials.values()
+        ]
 
     def failures_found(self) -> list[Failure]:
         self.close()
