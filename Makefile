@@ -5,13 +5,23 @@
 PYTHON ?= python3
 VENV := .venv
 K2 := .venv-keras2
+JAX := .venv-jax
+TORCH := .venv-torch
 PIP_FLAGS := --disable-pip-version-check -q
 KERAS2_REQUIREMENTS := "tensorflow-cpu==2.15.1" "keras-tuner==1.4.8" "tensorboard<2.16" \
 	"scipy<1.14" "scikit-learn<1.6" "numpy<2" ipython ipykernel nbclient nbformat
+# Keras 3 on the JAX and torch backends (dialects `jax`, `torch`), for `make fixtures` only: the
+# tests read the captured output and need neither JAX, torch nor these environments.
+# keras-tuner 1.4.8 imports six without declaring it (TensorFlow brings it elsewhere).
+JAX_REQUIREMENTS := "jax[cpu]==0.10.2" "keras==3.15.1" "keras-tuner==1.4.8" \
+	"scipy" "scikit-learn" "numpy" six ipython ipykernel nbclient nbformat
+# torch 2.13.0 is a CPU build (about 190 MB); a plain `torch` from PyPI pulls GBs of CUDA.
+TORCH_REQUIREMENTS := "torch==2.13.0" "keras==3.15.1" "keras-tuner==1.4.8" \
+	"scipy" "scikit-learn" "numpy" six ipython ipykernel nbclient nbformat
 DEMO_LOG := fixtures/captured/keras3/seed-conv-filters-zero/run.log \
 	fixtures/captured/keras3/seed-input-shape-mismatch/run.log
 
-.PHONY: demo test lint bench fixtures coverage envs clean
+.PHONY: demo test lint bench fixtures coverage envs envs-jax envs-torch clean dist score catalogue
 
 $(VENV)/.engine: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +39,25 @@ $(K2)/.keras2: pyproject.toml
 	$(K2)/bin/pip install $(PIP_FLAGS) rich regex platformdirs
 	touch $@
 
+$(JAX)/.jax: pyproject.toml
+	test -x $(JAX)/bin/python || $(PYTHON) -m venv $(JAX)
+	$(JAX)/bin/pip install $(PIP_FLAGS) $(JAX_REQUIREMENTS)
+	$(JAX)/bin/pip install $(PIP_FLAGS) --no-deps -e .
+	$(JAX)/bin/pip install $(PIP_FLAGS) rich regex platformdirs
+	touch $@
+
+$(TORCH)/.torch: pyproject.toml
+	test -x $(TORCH)/bin/python || $(PYTHON) -m venv $(TORCH)
+	$(TORCH)/bin/pip install $(PIP_FLAGS) $(TORCH_REQUIREMENTS)
+	$(TORCH)/bin/pip install $(PIP_FLAGS) --no-deps -e .
+	$(TORCH)/bin/pip install $(PIP_FLAGS) rich regex platformdirs
+	touch $@
+
 envs: $(VENV)/.test $(K2)/.keras2
+
+# Optional: `make envs-jax` / `make envs-torch` before `make fixtures` also capture those dialects.
+envs-jax: $(JAX)/.jax
+envs-torch: $(TORCH)/.torch
 
 demo: $(VENV)/.engine
 	$(VENV)/bin/ktexplain --source fixtures/scenarios $(DEMO_LOG)
@@ -48,8 +76,25 @@ bench: $(VENV)/.engine
 fixtures: envs
 	$(VENV)/bin/python fixtures/generate.py
 
+# The real-error corpus figures (needs ../shared/corpus; --part dev|holdout for the halves).
+score: $(VENV)/.engine
+	$(PYTHON) scripts/corpus.py
+
 coverage: $(VENV)/.engine
 	$(VENV)/bin/python scripts/coverage_table.py --write README.md
 
+# The versioned message catalogue, mined from released wheels (kept outside the repository, in
+# /work/wheels or WHEELS=...; missing ones are downloaded).
+WHEELS ?= /work/wheels
+catalogue: $(VENV)/.engine
+	$(VENV)/bin/python scripts/mine_catalogue.py --wheels $(WHEELS) --download --delete-wheels
+	$(VENV)/bin/python scripts/catalogue_coverage.py --write
+
+# A wheel in dist/, installable anywhere with `pip install dist/ktexplain-*.whl`.
+DIST ?= dist
+dist: $(VENV)/.engine
+	rm -f $(DIST)/ktexplain-*.whl
+	$(VENV)/bin/pip wheel $(PIP_FLAGS) --no-deps -w $(DIST) .
+
 clean:
-	rm -rf $(VENV) $(K2) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(K2) $(JAX) $(TORCH) .pytest_cache .mypy_cache .ruff_cache *.egg-info dist build

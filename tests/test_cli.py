@@ -228,3 +228,61 @@ def test_the_script_is_found_beside_the_log_or_not_at_all(tmp_path, capsys):
     assert beside["hyperparameter"]["search_space"] == (
         "hp.Int('filters', min_value=0, max_value=64, step=16)"
     )
+
+
+def test_version_prints_the_installed_version(capsys):
+    from importlib import metadata
+
+    assert main(["--version"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert out == f"ktexplain {metadata.version('ktexplain')}\n"
+
+
+def test_version_falls_back_to_the_package_when_not_installed(monkeypatch):
+    from importlib import metadata
+
+    import ktexplain
+    from ktexplain import cli
+
+    def missing(name: str) -> str:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", missing)
+    assert cli.version() == ktexplain.__version__
+
+
+def test_version_from_the_console_script():
+    proc = subprocess.run(
+        [sys.executable, "-m", "ktexplain", "--version"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert proc.returncode == EXIT_OK
+    assert proc.stdout.startswith("ktexplain ") and proc.stdout.split()[1][0].isdigit()
+
+
+HOSTILE = """category = "optimizer"
+
+[[pattern]]
+id = "hostile-nested"
+title = "nested quantifiers"
+dialects = ["keras3"]
+regex = ['(a+)+$']
+
+[[pattern]]
+id = "hostile-alternation"
+title = "overlapping alternation"
+dialects = ["keras3"]
+regex = ['(.|..)+\\d{9}']
+"""
+
+
+def test_a_hostile_user_pattern_times_out_once_and_the_others_go_on(tmp_path, capsys):
+    (tmp_path / "hostile.toml").write_text(HOSTILE)
+    # three failed trials, each message searched by every pattern
+    code, out, err = run(capsys, str(SEED1), str(SEED2), "--patterns", str(tmp_path), "--json")
+    assert code == EXIT_OK, err
+    reports = json.loads(out)["reports"]
+    assert [r["category"] for r in reports] == ["data-shape", "hyperparameter-value"]
+    assert reports[1]["offending"]["value"] == "0"
+    warnings = [line for line in err.splitlines() if "timed out" in line]
+    assert len(warnings) == 1, err
+    assert "pattern hostile-alternation" in warnings[0] and "skipped" in warnings[0]
