@@ -1,0 +1,991 @@
+"""Mine the versioned message catalogue from the released packages themselves.
+
+Walks the Python sources of Keras, tf.keras (inside TensorFlow), tf-keras, Keras 3 and
+keras-tuner wheels with `ast`, finds `raise SomeError(<message>)` sites and warning/log calls in
+the modules that matter for building, fitting and tuning a model, and turns each message into a
+template (literal text with `{name}` holes for the formatted parts). From TensorFlow's shared
+libraries it keeps the printf-style op-kernel messages (a `strings`-like scan of the binary).
+Templates are grouped across versions into families keyed by their invariant literal phrase and
+written to catalogue/messages.jsonl.
+
+Standard library only. Wheels live outside the repository, by default in /work/wheels as
+`<name>-<version>/<file>.whl` (what `pip download -d /work/wheels/<name>-<version>` makes);
+`--download` fetches the ones missing. TensorFlow wheels are large: the first run extracts what
+it needs into `<name>-<version>/extracted/` (the relevant .py files and the binary's strings)
+and `--delete-wheels` then removes the wheel; later runs read the extracted copy.
+
+    python scripts/mine_catalogue.py [--wheels DIR] [--download] [--delete-wheels]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import io
+import json
+import re
+import subprocess
+import sys
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "catalogue" / "messages.jsonl"
+DEFAULT_WHEELS = Path("/work/wheels")
+
+# (pip name, version, extra pip-download arguments). Old TensorFlow wheels need an old Python
+# tag; TensorFlow is sampled, not exhaustive (300-600 MB a wheel).
+_TF_OLD = ["--platform", "manylinux2010_x86_64"]
+_TF_NEW = ["--platform", "manylinux2014_x86_64"]
+VERSIONS: list[tuple[str, str, list[str]]] = [
+    *[
+        ("keras", v, [])
+        for v in [
+            "2.2.4",
+            "2.3.1",
+            "2.6.0",
+            "2.7.0",
+            "2.8.0",
+            "2.9.0",
+            "2.10.0",
+            "2.11.0",
+            "2.12.0",
+            "2.13.1",
+            "2.14.0",
+            "2.15.0",
+            "3.0.0",
+            "3.0.5",
+            "3.1.1",
+            "3.2.1",
+            "3.3.3",
+            "3.4.1",
+            "3.5.0",
+            "3.6.0",
+            "3.7.0",
+            "3.8.0",
+            "3.9.2",
+            "3.10.0",
+            "3.11.3",
+            "3.12.4",
+            "3.13.2",
+            "3.14.1",
+            "3.15.1",
+        ]
+    ],
+    *[
+        ("keras-tuner", v, [])
+        for v in [
+            "1.0.0",
+            "1.0.1",
+            "1.0.2",
+            "1.0.3",
+            "1.0.4",
+            "1.1.0",
+            "1.1.3",
+            "1.2.1",
+            "1.3.5",
+            "1.4.0",
+            "1.4.8",
+        ]
+    ],
+    *[("tf-keras", v, []) for v in ["2.15.0", "2.17.0", "2.21.0"]],
+    ("tensorflow", "1.15.5", ["--python-version", "3.7", *_TF_OLD]),
+    ("tensorflow", "2.0.4", ["--python-version", "3.7", *_TF_OLD]),
+    ("tensorflow", "2.1.4", ["--python-version", "3.7", *_TF_OLD]),
+    ("tensorflow", "2.2.3", ["--python-version", "3.8", *_TF_OLD]),
+    ("tensorflow", "2.3.4", ["--python-version", "3.8", *_TF_OLD]),
+    ("tensorflow", "2.4.4", ["--python-version", "3.8", *_TF_OLD]),
+    ("tensorflow", "2.5.3", ["--python-version", "3.8", *_TF_OLD]),
+    ("tensorflow", "2.10.1", ["--python-version", "3.10", *_TF_NEW]),
+    ("tensorflow", "2.15.1", ["--python-version", "3.11", *_TF_NEW]),
+    ("tensorflow", "2.21.0", []),  # this machine's own platform tags
+]
+
+# --------------------------------------------------------------------------------------------
+# Which modules are read. Paths are normalised first: the package prefix (keras/, keras/src/,
+# tf_keras/src/, tensorflow/python/keras/, keras_tuner/src/, kerastuner/) is stripped and the
+# rest is matched against these.
+# --------------------------------------------------------------------------------------------
+_PREFIXES = [
+    ("tensorflow/python/keras/", "keras"),
+    ("tensorflow/python/", "tf"),
+    ("keras/src/", "keras"),
+    ("keras/", "keras"),
+    ("tf_keras/src/", "keras"),
+    ("tf_keras/", "keras"),
+    ("keras_tuner/src/", "tuner"),
+    ("keras_tuner/", "tuner"),
+    ("kerastuner/", "tuner"),
+]
+KERAS_AREAS = re.compile(
+    r"^(engine/(training|input_spec|functional|sequential|data_adapter|compile_utils|base_layer"
+    r"|input_layer|network)|models/(functional|sequential|model)\.py"
+    r"|trainers/(trainer|compile_utils"
+    r"|data_adapters/(__init__|array_data_adapter|data_adapter_utils))\.py"
+    r"|layers/(core|convolutional|pooling|recurrent|merge|normalization|embeddings|local"
+    r"|advanced_activations|wrappers)\.py"
+    r"|layers/(core|convolutional|pooling|rnn/(lstm|gru|simple_rnn|base_rnn|rnn|bidirectional"
+    r"|conv_lstm|base_conv_rnn|dropout_rnn_cell_mixin)|merging|reshaping/(flatten|reshape"
+    r"|zero_padding|cropping|up_sampling)|normalization/batch_normalization|regularization/"
+    r"(dropout|spatial_dropout)|activation|input_layer)"
+    r"|layers/(recurrent|recurrent_v2|convolutional_recurrent|cudnn_recurrent|serialization)\.py"
+    r"|layers/__init__\.py|losses(\.py|/)|activations(\.py|/)|optimizers?(\.py|/)|optimizer_v[12]"
+    r"|optimizer_experimental/|backend(\.py|/tensorflow/(nn|trainer)\.py)"
+    r"|backend/tensorflow_backend\.py|ops/(nn|operation_utils)\.py"
+    r"|utils/(conv_utils|generic_utils|argument_validation|np_utils|numerical_utils)\.py"
+    r"|saving/(serialization_lib|legacy/serialization)\.py)"
+)
+KERAS_SKIP = re.compile(
+    r"(^|/)(tests?|testing|.*_test\.py$|benchmarks?/|distribute/|dtensor/|preprocessing/"
+    r"|experimental/)|optimizers/schedules|^legacy/"
+)
+TUNER_AREAS = re.compile(r"^(engine/|tuners/|oracle)")
+TF_AREAS = re.compile(
+    r"^(ops/(nn_ops|array_ops|nn_impl|math_ops)\.py|framework/(tensor_shape|common_shapes)\.py)"
+)
+
+
+def area_of(path: str) -> tuple[str, str] | None:
+    """(kind, module path relative to the package) for a file worth reading, else None."""
+    path = path.replace("tensorflow_core/", "tensorflow/", 1)
+    if not path.endswith(".py"):
+        return None
+    for prefix, kind in _PREFIXES:
+        if path.startswith(prefix):
+            rest = path[len(prefix) :]
+            if KERAS_SKIP.search(rest):
+                return None
+            areas = {"keras": KERAS_AREAS, "tuner": TUNER_AREAS, "tf": TF_AREAS}[kind]
+            return (kind, rest) if areas.match(rest) else None
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Python sources → templates
+# --------------------------------------------------------------------------------------------
+WARN_FUNCS = {"warn", "warning", "warn_once", "log_first_n", "error"}
+_PCT = re.compile(
+    r"%(\((?P<key>\w+)\))?[-#0 +]*(\*|\d+)?(\.(\*|\d+))?[hlL]?(?P<conv>[diouxXeEfFgGcrsa%])"
+)
+_FMT = re.compile(r"\{\{|\}\}|\{(?P<field>[^{}!:]*)(![rsa])?(:[^{}]*)?\}")
+
+
+def _esc(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _hole_name(node: ast.AST | None, conv: str = "") -> str:
+    """A short readable name for what fills a hole: `units`, `input_shape`, `len_shape`."""
+    if node is None:
+        return {"d": "int", "i": "int", "f": "float", "g": "float", "e": "float"}.get(conv, "value")
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Subscript):
+        return _hole_name(node.value)
+    if isinstance(node, ast.Call):
+        func = node.func
+        fname = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "value")
+        wrappers = {"str", "repr", "type", "list", "tuple", "int", "float", "format", "getattr"}
+        if fname in wrappers and node.args:
+            inner = _hole_name(node.args[0])
+            return f"type_{inner}" if fname == "type" else inner
+        if fname == "len" and node.args:
+            return "len_" + _hole_name(node.args[0])
+        return fname
+    if isinstance(node, ast.Constant):
+        return "value"
+    return "value"
+
+
+class Templater:
+    """Turns a message expression into a template string, or None when it has no literal text."""
+
+    def __init__(self, assigns: dict[str, ast.AST]):
+        self.assigns = assigns
+        self.depth = 0
+
+    def render(self, node: ast.AST) -> str | None:
+        self.depth += 1
+        try:
+            if self.depth > 12:
+                return None
+            return self._render(node)
+        finally:
+            self.depth -= 1
+
+    def hole(self, node: ast.AST | None, conv: str = "") -> str:
+        return "{" + _hole_name(node, conv) + "}"
+
+    def _part(self, node: ast.AST) -> str:
+        out = self.render(node)
+        return out if out is not None else self.hole(node)
+
+    def _render(self, node: ast.AST) -> str | None:
+        if isinstance(node, ast.Constant):
+            return _esc(node.value) if isinstance(node.value, str) else None
+        if isinstance(node, ast.JoinedStr):
+            parts = []
+            for value in node.values:
+                if isinstance(value, ast.Constant):
+                    parts.append(_esc(str(value.value)))
+                elif isinstance(value, ast.FormattedValue):
+                    parts.append(self.hole(value.value))
+            return "".join(parts)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self.render(node.left), self.render(node.right)
+            if left is None and right is None:
+                return None
+            return (left if left is not None else self.hole(node.left)) + (
+                right if right is not None else self.hole(node.right)
+            )
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+            fmt = self._literal(node.left)
+            if fmt is None:
+                return None
+            args: list[ast.AST] = []
+            keyed: dict[str, ast.AST] = {}
+            if isinstance(node.right, ast.Tuple):
+                args = list(node.right.elts)
+            elif isinstance(node.right, ast.Dict):
+                keyed = {
+                    k.value: v
+                    for k, v in zip(node.right.keys, node.right.values, strict=True)
+                    if isinstance(k, ast.Constant) and isinstance(k.value, str)
+                }
+            else:
+                args = [node.right]
+            return self._percent(fmt, args, keyed)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "format"
+        ):
+            fmt = self._literal(node.func.value)
+            if fmt is None:
+                return None
+            keyed = {kw.arg: kw.value for kw in node.keywords if kw.arg}
+            return self._format(fmt, list(node.args), keyed)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "join"
+            and node.args
+        ):
+            return None
+        if isinstance(node, ast.Name) and node.id in self.assigns:
+            value = self.assigns.pop(node.id)  # no cycles
+            try:
+                return self.render(value)
+            finally:
+                self.assigns[node.id] = value
+        is_str = isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        if is_str and node.func.id == "str" and node.args:  # type: ignore[attr-defined]
+            return self.render(node.args[0])  # type: ignore[attr-defined]
+        return None
+
+    def _literal(self, node: ast.AST) -> str | None:
+        """The raw (unescaped) literal of a format string: a constant or a concatenation."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self._literal(node.left), self._literal(node.right)
+            if left is not None and right is not None:
+                return left + right
+        if isinstance(node, ast.Name) and node.id in self.assigns:
+            value = self.assigns.pop(node.id)
+            try:
+                return self._literal(value)
+            finally:
+                self.assigns[node.id] = value
+        return None
+
+    def _percent(self, fmt: str, args: list[ast.AST], keyed: dict[str, ast.AST]) -> str:
+        out, pos, index = [], 0, 0
+        for m in _PCT.finditer(fmt):
+            out.append(_esc(fmt[pos : m.start()]))
+            pos = m.end()
+            if m["conv"] == "%":
+                out.append("%")
+                continue
+            if m["key"]:
+                out.append(self.hole(keyed.get(m["key"]) or ast.Name(m["key"]), m["conv"]))
+            else:
+                out.append(self.hole(args[index] if index < len(args) else None, m["conv"]))
+                index += 1
+        out.append(_esc(fmt[pos:]))
+        return "".join(out)
+
+    def _format(self, fmt: str, args: list[ast.AST], keyed: dict[str, ast.AST]) -> str:
+        out, pos, auto = [], 0, 0
+        for m in _FMT.finditer(fmt):
+            out.append(_esc(fmt[pos : m.start()]))
+            pos = m.end()
+            if m.group(0) in ("{{", "}}"):
+                out.append(m.group(0))
+                continue
+            field = m["field"].split(".")[0].split("[")[0]
+            if field == "":
+                node = args[auto] if auto < len(args) else None
+                auto += 1
+            elif field.isdigit():
+                node = args[int(field)] if int(field) < len(args) else None
+            else:
+                node = keyed.get(field) or ast.Name(field)
+            out.append(self.hole(node))
+        out.append(_esc(fmt[pos:]))
+        return "".join(out)
+
+
+def _call_name(func: ast.AST) -> str:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return ""
+
+
+def _function_assigns(func: ast.AST) -> dict[str, ast.AST]:
+    """Simple `msg = ...` / `msg += ...` assignments in a function, for `raise X(msg)`."""
+    assigns: dict[str, ast.AST] = {}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name) and target.id not in assigns:
+                assigns[target.id] = node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+            assigns.setdefault(node.target.id, node.value)
+        elif (
+            isinstance(node, ast.AugAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(node.op, ast.Add)
+            and node.target.id in assigns
+        ):
+            assigns[node.target.id] = ast.BinOp(assigns[node.target.id], ast.Add(), node.value)
+    return assigns
+
+
+def python_messages(source: str) -> Iterator[tuple[str, str, str]]:
+    """(kind, exception type, template) for every raise / warning in one module."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        # Keras 2.2.4 is Python 2 compatible but parses; anything that doesn't is skipped.
+        return
+    scopes: list[ast.AST] = [tree] + [
+        n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
+    seen: set[int] = set()
+    for scope in scopes:
+        assigns = _function_assigns(scope) if scope is not tree else {}
+        for node in ast.walk(scope):
+            if id(node) in seen:
+                continue
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                exc_name = _call_name(node.exc.func)
+                if not re.search(r"(Error|Exception|Warning)$", exc_name):
+                    continue
+                args = node.exc.args
+                if exc_name.endswith("InvalidArgumentError") and len(args) >= 3:
+                    msg = args[2]
+                elif args:
+                    msg = args[0]
+                else:
+                    continue
+                seen.add(id(node))
+                text = Templater(dict(assigns)).render(msg)
+                if text and len(args) > 1 and msg is args[0]:
+                    # str(ValueError("msg:", x)) is the tuple: ('msg:', 'x')
+                    extra = ", ".join("'" + Templater({}).hole(a) + "'" for a in args[1:])
+                    text = "('" + text + "', " + extra + ")"
+                if text:
+                    yield "raise", exc_name, text
+            elif isinstance(node, ast.Call) and _call_name(node.func) in WARN_FUNCS:
+                owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+                owner_name = _call_name(owner) if owner is not None else ""
+                if owner_name not in {
+                    "warnings",
+                    "logging",
+                    "tf_logging",
+                    "absl_logging",
+                    "io_utils",
+                }:
+                    continue
+                args = node.args
+                if _call_name(node.func) == "log_first_n" and len(args) >= 2:
+                    msg = args[1]
+                elif args:
+                    msg = args[0]
+                else:
+                    continue
+                seen.add(id(node))
+                text = Templater(dict(assigns)).render(msg)
+                if not text:
+                    continue
+                if owner_name == "warnings":
+                    category = "UserWarning"
+                    if len(args) >= 2:
+                        category = _call_name(args[1]) or category
+                    for kw in node.keywords:
+                        if kw.arg == "category":
+                            category = _call_name(kw.value) or category
+                    yield "warning", category, text
+                else:
+                    yield "log", "WARNING", text
+
+
+# --------------------------------------------------------------------------------------------
+# Shared libraries → printf-style op-kernel templates
+# --------------------------------------------------------------------------------------------
+SO_NAME = re.compile(
+    r"(_pywrap_tensorflow_internal\.so|libtensorflow_framework\.so|libtensorflow_cc\.so)"
+)
+_PRINTABLE = re.compile(rb"[\x20-\x7e]{12,400}")
+# The five causes' op messages: the binary has hundreds of thousands of strings; these
+# keywords decide which are worth looking at, the text itself always comes from the binary.
+SO_KEEP = re.compile(
+    r"(label value|logits and labels|labels must be|Negative dimension size|Computed output size"
+    r"|Matrix size-incompatible|Incompatible shapes|ConcatOp|must be broadcastable"
+    r"|Dimensions must be equal|Shape must be rank|Shapes must be equal rank|must be at least rank"
+    r"|Input to reshape is a tensor|input depth must be evenly divisible|input and filter must have"
+    r"|must be 4-dimensional|must be 5-dimensional"
+    r"|Current implementation does not yet support strides"
+    r"|Sliding window ksize|Sliding window strides|Depth of output|Depth of input"
+    r"|is not in \[0, |Received a label|filter must be|input must be|logits must be"
+    r"|labels and logits|rank of logits|Dimension size must be evenly divisible)",
+)
+SO_DROP = re.compile(
+    r"(\.cc|\.h:|::|/|\btest\b|^[a-z_]+$|^[A-Z][A-Za-z]+$|%\{|@|<|>|\bDEBUG\b|^\s|\\|XLA|HLO"
+    r"|IrEmitter|[Ff]us(ed|ing)|gc\.relocate|AddrSpaceCast|Eigen|json_object|Quantized|_Scoped"
+    r"|TF_STRING|example|feature|dataset|Fragment|cuDNN padding|TensorFlow padding|Window"
+    r"|padding_(low|high|interior|value)|explicit_paddings|GetWindowed|statepoint|Folding|\{mode"
+    r"|structures|query|tensor_names|Dynamic|Malformed|Args index|RetVal|HandleElement"
+    r"|ValidateInput|Subshape|Offset|backprop|Backprop|_grad|gradient|original_image|tensor_out"
+    r"|tensor_in|seq_lens|sizes input|crops|selector|Tile|Transpose|libxsmm|Unhandled|paddings"
+    r"|padding entries|padding must be a matrix|Pad operation|Mismatched type|Interior|uneven"
+    r"|interior|Convolution %s|Concatenate dimension|GetDimensionSize|Broadcast dimension"
+    r"|index out of bounds$|number of elements$|Bad padding|Nonzero|Only SAM|Invalid padding"
+    r"|Eager|summary|^\$|^'|^\)|^\]|^\?|^: (out|filter must be $|input must be $)|^[a-z]+ must"
+    r"(?! be (broadcastable|4-dimensional|3-dimensional|5-dimensional))|shape of tensor describing"
+    r"|^padding:|trivial dimensions|padding configuration|add tensor to the batch|Indices are not"
+    r"|Scalar input|second input must be a scalar|output_shape has|(1D|2D) input|First dimension of"
+    r"|at least rank 1, got 0|padding values)"
+)
+
+
+def so_strings(stream: io.BufferedIOBase) -> Iterator[str]:
+    tail = b""
+    while True:
+        chunk = stream.read(1 << 26)
+        if not chunk:
+            break
+        data = tail + chunk
+        last = 0
+        for m in _PRINTABLE.finditer(data):
+            if m.end() >= len(data) - 1:
+                break
+            last = m.end()
+            yield m.group().decode("ascii")
+        tail = data[max(last, len(data) - 4096) :]
+    for m in _PRINTABLE.finditer(tail):
+        yield m.group().decode("ascii")
+
+
+def keep_so(text: str) -> bool:
+    return bool(
+        SO_KEEP.search(text)
+        and not SO_DROP.search(text)
+        and re.search(r"[A-Za-z]{3,} [A-Za-z]{2,}", text)
+        and len(text) < 300
+    )
+
+
+_SO_SPEC = re.compile(r"%(?:[-#0 +]*\d*(?:\.\d+)?(?:l{0,2}|z|j)?[dius]|%)")
+
+
+def so_template(text: str) -> str:
+    """printf holes → `{int}` / `{str}`, the rest escaped."""
+    out, pos = [], 0
+    for m in _SO_SPEC.finditer(text):
+        out.append(_esc(text[pos : m.start()]))
+        spec = m.group()
+        out.append("%" if spec == "%%" else "{str}" if spec.endswith("s") else "{int}")
+        pos = m.end()
+    out.append(_esc(text[pos:]))
+    return "".join(out).strip()
+
+
+# --------------------------------------------------------------------------------------------
+# Reading wheels (and the extracted copy of a big TensorFlow wheel)
+# --------------------------------------------------------------------------------------------
+def package_dir_files(pkgdir: Path) -> Iterator[tuple[str, str]]:
+    """(member path, source) of the relevant Python files; also 'SO-STRINGS' → strings text."""
+    extracted = pkgdir / "extracted"
+    if (extracted / ".complete").exists():
+        for path in sorted(extracted.rglob("*")):
+            if path.is_file() and path.name != ".complete":
+                rel = path.relative_to(extracted).as_posix()
+                yield rel, path.read_text(encoding="utf-8", errors="replace")
+        return
+    archives = sorted(pkgdir.glob("*.whl")) + sorted(pkgdir.glob("*.tar.gz"))
+    if not archives:
+        return
+    archive = archives[0]
+    big = archive.stat().st_size > 50_000_000
+    collected: list[tuple[str, str]] = []
+    if archive.suffix == ".whl":
+        with zipfile.ZipFile(archive) as zf:
+            so_lines: list[str] = []
+            for info in zf.infolist():
+                name = info.filename
+                if area_of(name):
+                    collected.append((name, zf.read(info).decode("utf-8", errors="replace")))
+                elif SO_NAME.search(name.rsplit("/", 1)[-1]):
+                    with zf.open(info) as stream:
+                        so_lines.extend(sorted({s for s in so_strings(stream) if keep_so(s)}))
+            if so_lines:
+                collected.append(("SO-STRINGS", "\n".join(sorted(set(so_lines))) + "\n"))
+    else:
+        with tarfile.open(archive) as tf:
+            for member in tf.getmembers():
+                name = member.name.split("/", 1)[1] if "/" in member.name else member.name
+                if member.isfile() and area_of(name):
+                    handle = tf.extractfile(member)
+                    if handle is not None:
+                        collected.append((name, handle.read().decode("utf-8", errors="replace")))
+    if big:
+        extracted.mkdir(exist_ok=True)
+        for name, text in collected:
+            target = extracted / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        (extracted / ".complete").write_text("")
+    yield from collected
+
+
+def download(wheels: Path) -> None:
+    for name, version, extra in VERSIONS:
+        pkgdir = wheels / f"{name}-{version}"
+        if (pkgdir / "extracted" / ".complete").exists() or list(pkgdir.glob("*.whl")):
+            continue
+        names = ["tensorflow-cpu", "tensorflow"] if name == "tensorflow" else [name]
+        for pip_name in names:
+            cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps"]
+            cmd += ["--only-binary=:all:", "-d", str(pkgdir), f"{pip_name}=={version}", *extra]
+            if subprocess.run(cmd, check=False).returncode == 0:
+                break
+        else:
+            cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary=:all:"]
+            subprocess.run([*cmd, "-d", str(pkgdir), f"{name}=={version}"], check=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Families
+# --------------------------------------------------------------------------------------------
+_HOLE = re.compile(r"\{\{|\}\}|\{[^{}]*\}")
+
+
+def literal_runs(template: str) -> list[str]:
+    runs, pos = [], 0
+    for m in _HOLE.finditer(template):
+        if m.group() in ("{{", "}}"):
+            continue
+        runs.append(template[pos : m.start()])
+        pos = m.end()
+    runs.append(template[pos:])
+    return [r.replace("{{", "{").replace("}}", "}") for r in runs]
+
+
+def normalise(text: str) -> str:
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"[`'\"]", "'", text)
+    return text.strip(" .,:;-=(['\n")
+
+
+def invariant_of(template: str) -> str:
+    runs = [normalise(r) for r in literal_runs(template)]
+    return max(runs, key=lambda r: (len(re.findall(r"[A-Za-z]+", r)), len(r)))
+
+
+def kebab(text: str, words: int = 8) -> str:
+    tokens = re.findall(r"[a-z0-9]+", text.lower())
+    return "-".join(tokens[:words]) or "message"
+
+
+# Relevance. The catalogue keeps a few hundred families, not every raise in Keras: a message is
+# kept when the category rules put it in one of the five causes, or it is a keras-tuner
+# message (tuner usage), or a clear environment problem. IRRELEVANT drops internals first.
+IRRELEVANT = re.compile(
+    r"(tpu|distribut|strategy|mixed.?precision|dtensor|checkpoint|h5py|hdf5|saved.?model"
+    r"|serializ(?!ed)|get_config|from_config|jit_compile|xla|ragged|sparse ?tensor|keras_?tensor"
+    r"|tensorboard|profil|autograph|run_eagerly|steps_per_execution|\bjax\b|torch|openvino"
+    r"|\bmask(ing|s)?\b|quantiz|lora|dtype policy|int8|float8|not implemented|abstract"
+    r"|must implement|must be implemented|stateless|variable (creation|scope)|tf\.function"
+    r"|symbolic|eager|graph\b|MultiOptimizer|LossScale|loss scale|slot|iterations|super\(\)"
+    r"|gradient_transformers|ema_overwrite|exclude_from_weight_decay|M1/M2|sparse variable"
+    r"|apply_gradients|optimizer_variables|\bvariables? (must|should|of)|inbound node|node_index"
+    r"|_keras_history|weights? (file|for model)|load_weights|set_weights|internal error"
+    r"|callback|PyDataset|grain|generator|Sequence\b|steps_per_epoch|validation_steps|sample_weight"
+    r"|class_weight|initial_epoch|workers|multiprocessing|dataset iterator|ran out of data"
+    r"|unroll|stateful|reset_states|initial_state|constants|cudnn|time_major|go_backwards"
+    r"|return_state|recurrent_dropout|implementation|state_size|state_spec|cell\b|cells\b"
+    r"|trainable|non_trainable|\bbuilt\b|build\(\) (method|was)|call\(\) (method|was)|rank of the"
+    r" inputs to bidirectional|merge_mode|functional api|subclass|__init__|kwargs\b.*call"
+    r"|layer\.(add_|get_)|add_loss|add_metric|add_weight|activity_regularizer|regularizer"
+    r"|initializer|constraint|layout|sharding|device|seed|will be removed|predict_classes"
+    r"|batch_dims|NCHW_VECT_C|'NWC'|fully defined|enum|\bmax_filter|spatial partition"
+    r"|virtual_batch_size|replicas|fused"
+    r"|block_size|validation_freq|shuffle|OptimizerMap|optimizer_map|default_optimizer"
+    r"|convert_to_legacy|compiled_metrics|deprecated\. Instead|dataset you passed|`dynamic`"
+    r"|input_spec attribute|Layer input_spec|`condition`|batch_dot|bias dimensions|muon"
+    r"|weight list|weight shape|Multiple optimizers|Optimizer for variable|batch_shape"
+    r"|input_tensor|dtype|structures|bounding|image|cdist|einsum|fft|segment_ids|top_k)",
+    re.I,
+)
+
+# tensorflow/python/ops and framework: only the shape checks a Keras model runs into.
+TF_RELEVANT = re.compile(
+    r"(Negative dimension|Computed output|logits|labels|Dimensions must be equal|Shapes .* are"
+    r" incompatible|Shape must be|must have the same|broadcastable|\brate\b|dropout|filter"
+    r"|strides|dilation|padding|num_spatial_dims|Incompatible shapes|incompatible)",
+    re.I,
+)
+
+CATEGORY_RULES: list[tuple[str, str]] = [
+    # Order matters: the first rule that matches wins. Specific phrases first.
+    (
+        "environment",
+        r"(no module named|pip install|is not installed|please install|requires? "
+        r"(tensorflow|keras|scipy|the .* package)|CUDA|cuDNN|\bGPU\b|out of memory|\bOOM\b)",
+    ),
+    (
+        "data-shape",
+        r"(Negative dimension size|Computed output size would be negative|Error when checking"
+        r"|A target array with shape|Arguments `?target`? and `?output`? must have the same"
+        r"|logits and labels must|labels must be|Received a label value|Incompatible shapes"
+        r"|Matrix size-incompatible|ConcatOp|expected axis|to have value .* but received"
+        r"|expected shape=|found shape=|Shapes .* are incompatible|Dimensions must be equal"
+        r"|Input to reshape|must be broadcastable|same first dimension|Data cardinality"
+        r"|same number of samples|labels\.shape|logits\.shape|shape of labels|target\.shape"
+        r"|y_true|y_pred|the target shape|input shape .* (mismatch|incompatible)"
+        r"|but got array with shape|have the same shape|rank \(ndim\) `target\.ndim)",
+    ),
+    (
+        "layer-constraint",
+        r"(ndim|min_ndim|max_ndim|expected \d*-?D|to be \d-?D|kernel_size"
+        r"|pool_size|strides|padding|dilation|Kernel shape|data_format|input depth|depth of input"
+        r"|should be called on a list|called on a list|input_spec|Keyword argument not understood"
+        r"|not a valid argument|unexpected keyword|must have the same length as input|rank \d"
+        r"|dimensions? of the inputs|last dimension of the inputs|fully-?defined|should be defined"
+        r"|input_dim|input_length|concatenat|merge layer|\baxis\b)",
+    ),
+    (
+        "activation",
+        r"(activation|Received a label value|outside the valid range|from_logits|softmax"
+        r"|sigmoid|probabilit|loss function|Unknown loss|Could not interpret loss|loss identifier"
+        r"|no loss to optimize)",
+    ),
+    (
+        "optimizer",
+        r"(optimizer|learning.?rate|\blr\b|\bdecay\b|clipnorm|clipvalue|momentum"
+        r"|nesterov|beta_1|beta_2|amsgrad|\brho\b|epsilon|ema_momentum|weight_decay"
+        r"|initial_accumulator|l[12]_regularization_strength|Allowed kwargs)",
+    ),
+    (
+        "hyperparameter-value",
+        r"(hyperparameter|min_value|max_value|\bstep\b|sampling|Choice"
+        r"|Boolean|Fixed|default (value )?(must|should)|parent_name|conditional_scope"
+        r"|(positive|non-negative|nonnegative) (integer|value|float|int)|strictly positive"
+        r"|must be (>|greater|positive|non-negative|in the range|between)|between 0 and 1"
+        r"|in the range|Invalid value|must be an? (int|integer|float)|cannot be (a )?negative"
+        r"|must be > ?0|must be >= ?[01]|\brate\b|\bunits\b|\bfilters\b)",
+    ),
+    (
+        "tuner-usage",
+        r"(objective|trial|tuner|oracle|max_trials|max_epochs|executions_per_trial"
+        r"|hypermodel|search|metric|HyperParameters?)",
+    ),
+]
+_CATEGORY_RULES = [(cat, re.compile(rx, re.I)) for cat, rx in CATEGORY_RULES]
+
+# Families the keyword rules get wrong, by family id → category.
+OVERRIDES: dict[str, str] = {}
+
+
+def classify(family_id: str, invariant: str, templates: list[str], kinds: set[str]) -> str:
+    if family_id in OVERRIDES:
+        return OVERRIDES[family_id]
+    text = " ".join(templates)
+    for category, rx in _CATEGORY_RULES:
+        if category == "tuner-usage" and "tuner" not in kinds:
+            continue
+        if rx.search(text):
+            return category
+    return "tuner-usage" if "tuner" in kinds else "other"
+
+
+def relevant(kind: str, template: str, invariant: str) -> bool:
+    words = re.findall(r"[A-Za-z]{2,}", invariant)
+    if len(words) < 2 or len(invariant) < 12:
+        return False
+    if kind == "tf" and not TF_RELEVANT.search(template):
+        return False
+    if kind in ("so", "tuner"):
+        return kind == "so" or not re.search(
+            r"(tpu|distribut|deprecated|must be implemented)", template, re.I
+        )
+    return not IRRELEVANT.search(template)
+
+
+# --------------------------------------------------------------------------------------------
+# Examples: fill the holes with realistic values
+# --------------------------------------------------------------------------------------------
+HOLE_VALUES: list[tuple[str, list[str]]] = [
+    # hole-name regex → values used in turn for the first, second, … hole of that kind
+    (r"^(input_index|index|i|idx)$", ["0", "1"]),
+    (r"^(len_|ndim|rank|min_ndim|max_ndim|expected_ndim|spec_ndim)", ["3", "2"]),
+    (
+        r"(input_shape|output_shape|^shape|_shape$|shapes|^x_shape|^y_shape|target_shape)",
+        ["(None, 20)", "(None, 10)", "(None, 5)"],
+    ),
+    (r"(kernel_size|pool_size|strides|dilation)", ["(3, 3)", "(2, 2)"]),
+    (
+        r"(layer_name|^name$|class_name|^layer$|^cls$|^self$|__name__|^identifier$|^str$)",
+        ["dense_1", "dense_2"],
+    ),
+    (r"(activation)", ["'relu_x'"]),
+    (r"(optimizer)", ["'adamw_x'"]),
+    (r"(loss)", ["'categorical_crossentropy'"]),
+    (r"(learning_rate|^lr$)", ["0.001"]),
+    (r"(units|filters)", ["0", "-1"]),
+    (r"(^int$|num_|^n_|size|count|dim|steps|^axis$|depth|^value$|^values$)", ["3", "5", "7"]),
+    (r"(rate|dropout|momentum|^float$|epsilon|beta)", ["1.5", "2.0"]),
+    (r"(padding)", ["'samee'"]),
+    (r"(objective)", ["'val_acc'"]),
+    (r"(hp|hyperparameter)", ["'units'"]),
+    (r"(type)", ["<class 'str'>"]),
+]
+_HOLE_VALUES = [(re.compile(rx, re.I), values) for rx, values in HOLE_VALUES]
+
+
+def instantiate(template: str) -> str:
+    used: dict[int, int] = {}
+
+    def fill(m: re.Match[str]) -> str:
+        text = m.group()
+        if text == "{{":
+            return "{"
+        if text == "}}":
+            return "}"
+        name = text[1:-1]
+        for index, (rx, values) in enumerate(_HOLE_VALUES):
+            if rx.search(name):
+                turn = used.get(index, 0)
+                used[index] = turn + 1
+                return values[min(turn, len(values) - 1)]
+        return "3"
+
+    return _HOLE.sub(fill, template)
+
+
+# Real examples: where a captured fixture log or the shared corpus has an instance of a
+# template, that real line is the family's example (values and all); otherwise the newest
+# template is instantiated with the values above.
+CORPUS = Path("/work/shared/corpus/real_errors.jsonl")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_TYPED = re.compile(r"(?:^|\s)((?:[\w.]+\.)?(\w+(?:Error|Exception|Warning))): (.*)$")
+
+
+def _unify(text: str) -> str:
+    return re.sub(r"[`'\"]", "'", re.sub(r"\s+", " ", text))
+
+
+def real_lines() -> list[tuple[str, str, str, str]]:
+    """(source, exception type or '', message line, its unified lower-case form)."""
+    texts: list[tuple[str, str]] = []
+    for log in sorted((ROOT / "fixtures" / "captured").glob("*/*/run.log")):
+        texts.append((log.relative_to(ROOT).as_posix(), log.read_text(errors="replace")))
+    if CORPUS.exists():
+        for line in CORPUS.read_text().splitlines():
+            if line.strip():
+                item = json.loads(line)
+                texts.append((f"corpus:{item['id']}", item.get("text") or ""))
+    out = []
+    for source, text in texts:
+        for line in _ANSI.sub("", text).splitlines():
+            line = line.strip()
+            if len(line) < 12 or re.search(
+                r"(\braise |\bf[\"']|\.format\(|^\d+\s|^-+>|^File )", line
+            ):
+                continue  # a traceback's code line quotes the source, not the message
+            m = _TYPED.search(line)
+            exc, message = (m.group(2), m.group(3)) if m else ("", line)
+            out.append((source, exc, message, _unify(message).lower()))
+    return out
+
+
+def template_regex(template: str) -> re.Pattern[str]:
+    runs = [re.escape(_unify(r)) for r in literal_runs(template)]
+    return re.compile(r".+?".join(runs))
+
+
+def real_example(
+    templates: list[dict[str, object]], lines: list[tuple[str, str, str, str]], invariant: str
+) -> tuple[str, str, str] | None:
+    """(message, exception type, source) of the first real line that instantiates a template."""
+    key = _unify(invariant).lower()
+    candidates = [line for line in lines if key in line[3]]
+    if not candidates:
+        return None
+    for template in templates:
+        rx = template_regex(str(template["template"]))
+        for source, exc, message, _unified in candidates:
+            if rx.search(_unify(message)):
+                return message, exc or str(template["exception"]), source
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+def version_key(label: str) -> tuple[str, tuple[int, ...]]:
+    name, version = label.split("==")
+    return name, tuple(int(p) for p in re.findall(r"\d+", version))
+
+
+def mine(wheels: Path, delete_wheels: bool, only: str | None = None) -> list[dict[str, object]]:
+    # template key (kind, exception, template) → {source path → [versions]}
+    found: dict[tuple[str, str, str], dict[str, list[str]]] = {}
+    kinds_of: dict[tuple[str, str, str], str] = {}
+    for name, version, _ in VERSIONS:
+        pkgdir = wheels / f"{name}-{version}"
+        label = f"{name}=={version}"
+        if only and not re.search(only, label):
+            continue
+        count = 0
+        for member, text in package_dir_files(pkgdir):
+            if member == "SO-STRINGS":
+                for line in text.splitlines():
+                    if not keep_so(line):
+                        continue
+                    key = ("so", "InvalidArgumentError", so_template(line))
+                    found.setdefault(key, {}).setdefault("<op kernels (.so)>", []).append(label)
+                    kinds_of[key] = "so"
+                    count += 1
+                continue
+            area = area_of(member)
+            if area is None:
+                continue
+            kind, _rel = area
+            for _how, exc, template in python_messages(text):
+                key = (kind, exc, template)
+                path = member.replace("tensorflow_core/", "tensorflow/", 1)
+                versions = found.setdefault(key, {}).setdefault(path, [])
+                if label not in versions:
+                    versions.append(label)
+                kinds_of[key] = kind
+                count += 1
+        print(f"{label:24} {count:6} messages", file=sys.stderr)
+        if delete_wheels and (pkgdir / "extracted" / ".complete").exists():
+            for archive in pkgdir.glob("*.whl"):
+                archive.unlink()
+
+    families: dict[str, dict[str, object]] = {}
+    for key, paths in found.items():
+        kind, exc, template = key
+        invariant = invariant_of(template)
+        if not relevant(kind, template, invariant):
+            continue
+        fam = families.setdefault(
+            invariant.lower(), {"invariant": invariant, "templates": [], "kinds": set()}
+        )
+        fam["kinds"].add(kind)  # type: ignore[union-attr]
+        for path, versions in paths.items():
+            fam["templates"].append(  # type: ignore[union-attr]
+                {
+                    "template": template,
+                    "exception": exc,
+                    "source": path,
+                    "versions": sorted(set(versions), key=version_key),
+                }
+            )
+    previous = {}
+    if OUT.exists():
+        for line in OUT.read_text().splitlines():
+            if line.strip():
+                entry = json.loads(line)
+                previous[entry["family"]] = entry.get("pattern")
+    records: list[dict[str, object]] = []
+    used: set[str] = set()
+    lines = real_lines()
+    for fam in sorted(families.values(), key=lambda f: str(f["invariant"]).lower()):
+        texts = [t["template"] for t in fam["templates"]]  # type: ignore[union-attr]
+        kinds = fam["kinds"]
+        category0 = classify("", str(fam["invariant"]), texts, kinds)  # type: ignore[arg-type]
+        if category0 == "other" and kebab(str(fam["invariant"])) not in OVERRIDES:
+            continue
+        templates = sorted(
+            fam["templates"],  # type: ignore[arg-type]
+            key=lambda t: (t["template"], t["source"]),
+        )
+        base = kebab(str(fam["invariant"]))
+        family_id, n = base, 2
+        while family_id in used:
+            family_id, n = f"{base}-{n}", n + 1
+        used.add(family_id)
+        category = classify(
+            family_id,
+            str(fam["invariant"]),
+            [t["template"] for t in templates],
+            fam["kinds"],  # type: ignore[arg-type]
+        )
+        # The newest template makes the example.
+        newest = max(templates, key=lambda t: max(version_key(v) for v in t["versions"]))
+        real = real_example(templates, lines, str(fam["invariant"]))
+        if real is not None:
+            example, example_exception, example_source = real
+        else:
+            example = instantiate(newest["template"])
+            example_exception, example_source = newest["exception"], "instantiated"
+        records.append(
+            {
+                "family": family_id,
+                "invariant": fam["invariant"],
+                "category": category,
+                "templates": templates,
+                "example": example,
+                "example_exception": example_exception,
+                "example_source": example_source,
+                "pattern": previous.get(family_id),
+            }
+        )
+    return records
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wheels", type=Path, default=DEFAULT_WHEELS)
+    parser.add_argument("--download", action="store_true", help="pip download missing wheels")
+    parser.add_argument("--delete-wheels", action="store_true", help="remove extracted TF wheels")
+    parser.add_argument("--output", type=Path, default=OUT)
+    parser.add_argument("--only", help="regex over `name==version`: mine only those (for testing)")
+    args = parser.parse_args(argv)
+    if args.download:
+        download(args.wheels)
+    records = mine(args.wheels, args.delete_wheels, args.only)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    with args.output.open("w", encoding="utf-8") as out:
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[str(record["category"])] = counts.get(str(record["category"]), 0) + 1
+    print(f"{len(records)} families → {args.output}", file=sys.stderr)
+    for category, n in sorted(counts.items()):
+        print(f"  {category:22} {n}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
