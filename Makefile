@@ -81,7 +81,7 @@ score: $(VENV)/.engine
 	$(PYTHON) scripts/corpus.py
 
 coverage: $(VENV)/.engine
-	$(VENV)/bin/python scripts/coverage_table.py --write README.md
+	$(VENV)/bin/python scripts/coverage_table.py --write docs/coverage.md
 
 # The versioned message catalogue, mined from released wheels (kept outside the repository, in
 # /work/wheels or WHEELS=...; missing ones are downloaded).
