@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import regex
@@ -198,10 +199,20 @@ def _by_hint(hints: tuple[str, ...], candidates: dict[str, Any]) -> str | None:
 
 
 def _fullmatch(expression: str, name: str) -> bool:
+    compiled = _hint_pattern(expression)
     try:
-        return regex.fullmatch(expression, name, timeout=0.05) is not None
-    except (regex.error, TimeoutError):
+        return compiled is not None and compiled.fullmatch(name, timeout=0.05) is not None
+    except TimeoutError:
         return False
+
+
+@functools.lru_cache(maxsize=512)
+def _hint_pattern(expression: str) -> regex.Pattern[str] | None:
+    """Compiled once: a 10,000-trial run links thousands of failures by the same hints."""
+    try:
+        return regex.compile(expression)
+    except regex.error:
+        return None
 
 
 def same_value(hp_value: Any, text: str) -> bool:
@@ -240,6 +251,28 @@ KERAS2_MARKERS = (
     "in user code:",
     "Exception encountered when calling layer ",
 )
+# Keras 3 on the JAX backend: JAX's own paths, and wording only JAX/XLA use. Checked before the
+# Keras 3 markers (keras/src/backend/jax/ is under keras/src/backend/ too). A Keras 3 message raised
+# before any op runs carries none of them and reads as keras3, which it is word for word.
+JAX_MARKERS = (
+    "jax/_src/",
+    "keras/src/backend/jax/",
+    "site-packages/jaxlib/",
+    "jaxlib.xla_extension",
+    "XlaRuntimeError",
+    "jax.errors.",
+    "got incompatible shapes for broadcasting:",
+    "Incompatible shapes for broadcasting: shapes=",
+    "dot_general requires contracting dimensions",
+)
+# Keras 3 on the torch backend, likewise (keras/src/backend/torch/ is under keras/src/backend/).
+TORCH_MARKERS = (
+    "site-packages/torch/",
+    "keras/src/backend/torch/",
+    "torch.Size([",
+    "mat1 and mat2 shapes cannot be multiplied",
+    "must match the size of tensor b",
+)
 KERAS3_MARKERS = (
     "keras/src/backend/",
     "keras/src/ops/",
@@ -253,7 +286,7 @@ KERAS3_MARKERS = (
 
 
 def dialect_of(failure: Failure) -> str | None:
-    """keras3, keras2 or tf-op, from paths and wording only the one version has.
+    """keras3, keras2, jax, torch or tf-op, from paths and wording only the one version has.
 
     Keras 2.13+ also lives under ``keras/src/``, so the package path alone does not tell.
     """
@@ -261,6 +294,10 @@ def dialect_of(failure: Failure) -> str | None:
     text = paths + " " + " ".join(r.message[:4000] for r in failure.chain)
     if any(marker in text for marker in KERAS2_MARKERS):
         return "keras2"
+    if any(marker in text for marker in JAX_MARKERS):
+        return "jax"
+    if any(marker in text for marker in TORCH_MARKERS):
+        return "torch"
     if any(marker in text for marker in KERAS3_MARKERS):
         return "keras3"
     types = " ".join(r.type for r in failure.chain)

@@ -52,7 +52,12 @@ def test_coverage_document_is_current():
     from conftest import ROOT
 
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "coverage_table.py"), "--check", "docs/coverage.md"],
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "coverage_table.py"),
+            "--check",
+            "docs/coverage.md",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from conftest import CAPTURED
 
-from ktexplain.sources import text
 from ktexplain.pipeline import reports
+from ktexplain.sources import text
 from ktexplain.sources.text import clean_line, failures_from_text
 
 
