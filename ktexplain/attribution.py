@@ -176,13 +176,22 @@ def attribute(
     ]
     found = _best(singles, prefer)
     if found is None:
+        # Which completed trials each condition holds in, as a bit mask: a pair separates
+        # when the masks do not meet (one pass per condition, not one per pair).
+        masks = {
+            id(cond): int(
+                "".join("1" if cond.holds(o.values) else "0" for o in succeeded) or "0", 2
+            )
+            for name in names
+            for cond in candidates[name]
+        }
         pairs = [
             (a, b)
             for i, first in enumerate(names)
             for second in names[i + 1 :]
             for a in candidates[first]
             for b in candidates[second]
-            if not any(a.holds(o.values) and b.holds(o.values) for o in succeeded)
+            if not masks[id(a)] & masks[id(b)]
         ]
         found = _best(pairs, prefer)
     if found is None:
@@ -238,10 +247,7 @@ def _covering(failed: Sequence[Outcome], name: str, outcomes: Sequence[Outcome])
             conditions.append(Condition(name, ">=", low))
         if high < max(everything):
             conditions.append(Condition(name, "<=", high))
-    distinct: list[Any] = []
-    for value in values:
-        if not any(_equal(value, seen) for seen in distinct):
-            distinct.append(value)
+    distinct = _distinct(values)
     if len(distinct) < len(values):
         # A set of values is evidence only when a failing value came back and failed again:
         # with every value seen once (a continuous Float), any set "separates".
@@ -284,11 +290,7 @@ def _safe(condition: Condition, succeeded: Sequence[Outcome]) -> Condition | Non
         if not side:
             return None
         return Condition(condition.name, "<=" if below else ">=", max(side) if below else min(side))
-    distinct: list[Any] = []
-    for value in values:
-        if not any(_equal(value, seen) for seen in distinct):
-            distinct.append(value)
-    return Condition(condition.name, "in", tuple(distinct))
+    return Condition(condition.name, "in", tuple(_distinct(values)))
 
 
 def _paired(
@@ -319,7 +321,7 @@ def _patch(
         if bound is None or bound > high:
             return None
         return spec.describe(min_value=bound)
-    if spec.class_name == "Choice" and condition.op == "in":
+    if spec.class_name == "Choice":  # a set of values, or a threshold on numeric choices
         kept = [v for v in config.get("values") or [] if not condition.holds({condition.name: v})]
         if not kept:
             return None
@@ -397,6 +399,26 @@ def _int_grid(spec: HyperParameterSpec | None) -> list[int]:
 # -- values ------------------------------------------------------------------------------------
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+
+
+def _distinct(values: Iterable[Any]) -> list[Any]:
+    """The values without repeats (by `_equal`), in order: hashed, since a 10,000-trial run's
+    Float has as many values as trials."""
+    seen: set[Any] = set()
+    unhashable: list[Any] = []
+    out: list[Any] = []
+    for value in values:
+        key = ("number", value) if _is_number(value) else ("other", type(value), value)
+        try:
+            if key in seen:
+                continue
+            seen.add(key)
+        except TypeError:  # a list value: compared one by one
+            if any(_equal(value, other) for other in unhashable):
+                continue
+            unhashable.append(value)
+        out.append(value)
+    return out
 
 
 def _equal(a: Any, b: Any) -> bool:

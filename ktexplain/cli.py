@@ -72,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the tuner's project directory, to complete a log's trials (default: found "
         "next to the log)",
     )
-    parser.add_argument("--version", action="version", version=f"ktexplain {version()}")
+    # Read before argparse runs (see `_main`): here only for --help, without importing
+    # importlib.metadata at every run.
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
     return parser
 
 
@@ -129,10 +131,17 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"ktexplain: pattern file skipped: {error}", file=sys.stderr)
     all_reports = []
     failed_inputs = 0
+    runs = distributed_runs(args.paths)  # a chief's project and its logs: one input
+    grouped = {member for project, logs in runs.items() for member in logs}
     for name in args.paths:
+        if name in grouped:
+            continue
         try:
             trials: list[Trial] = []
-            failures = read_failures(name, args.source, args.project, trials)
+            if name in runs:
+                failures = read_distributed(name, runs[name], args.source, trials)
+            else:
+                failures = read_failures(name, args.source, args.project, trials)
         except InputError as exc:
             print(f"ktexplain: {exc}", file=sys.stderr)
             failed_inputs += 1
@@ -193,7 +202,7 @@ def read_failures(
         raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
     _reject_binary(head, name)
     if path.suffix == ".ipynb":
-        return _read_notebook(path, name, source_dirs, trials)
+        return _read_notebook(path, name, source_dirs, trials, project_dirs)
     try:
         seen: list[Trial] = []
         failures = _stream(path, seen)
@@ -210,19 +219,126 @@ def read_failures(
     return with_source_space(failures, SourceSpaces([path.resolve().parent, *source_dirs]))
 
 
+def distributed_runs(names: Sequence[str]) -> dict[str, list[str]]:
+    """``ktexplain chief.log worker0.log worker1.log my_dir/my_project``: when one input is the
+    project of a distributed search's chief, the logs given with it are that run's (the chief's
+    and its workers'), read as one run. Project name → the logs."""
+    from ktexplain.sources.distributed import is_distributed
+    from ktexplain.sources.tunerdir import find_projects
+
+    projects = []
+    for name in names:
+        path = Path(name)
+        if name != "-" and path.is_dir():
+            try:
+                found = find_projects(path)
+            except OSError:
+                continue
+            if len(found) == 1 and is_distributed(found[0]):
+                projects.append(name)
+    logs = [n for n in names if n != "-" and Path(n).is_file() and Path(n).suffix != ".ipynb"]
+    if len(projects) != 1 or not logs:
+        return {}
+    return {projects[0]: logs}
+
+
+def read_distributed(
+    project_name: str,
+    log_names: Sequence[str],
+    source_dirs: Sequence[Path] = (),
+    trials: list[Trial] | None = None,
+) -> list[Failure]:
+    """The chief's project, with every worker's tracebacks linked to its trials by the order
+    and scores of what the worker ran (a worker's log prints no trial id nor table); the
+    chief's log completes the rest. Each failure keeps its worker's log as its source."""
+    from ktexplain.sources.code import SourceSpaces, with_source_space
+    from ktexplain.sources.distributed import WorkerLog, link_workers
+    from ktexplain.sources.tunerdir import complete_from_projects, find_projects, read_project
+
+    project = find_projects(Path(project_name))[0]
+    reading = read_project(project)
+    for note in reading.notes:
+        print(f"ktexplain: note: {note}", file=sys.stderr)
+    workers: list[WorkerLog] = []
+    failures: list[Failure] = []
+    for name in log_names:
+        path = Path(name)
+        seen: list[Trial] = []
+        try:
+            found = _stream(path, seen)
+            # "\n" only: a progress bar's "\r" is not a line for the reader's line numbers.
+            with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+                lines = handle.read().split("\n")
+        except OSError as exc:
+            raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
+        if seen:  # the chief's log: its tables number the trials as the project does
+            failures += complete_from_projects(found, [project], seen).failures
+        else:
+            workers.append(WorkerLog(path, lines, found))
+    linked, notes = link_workers(project, reading, workers)
+    for note in notes:
+        print(f"ktexplain: note: {note}", file=sys.stderr)
+    failures += linked
+    # The project's own failures (its silent ones: a traceback it never has) complete them.
+    covered = {f.trial.number for f in failures if f.trial is not None}
+    failures += [f for f in reading.failures if f.trial is None or f.trial.number not in covered]
+    if trials is not None:
+        trials.extend(reading.trials)
+    folders = [Path(n).resolve().parent for n in log_names]
+    return with_source_space(failures, SourceSpaces([*folders, *source_dirs]))
+
+
 def _read_notebook(
-    path: Path, name: str, source_dirs: Sequence[Path], trials: list[Trial] | None = None
+    path: Path,
+    name: str,
+    source_dirs: Sequence[Path],
+    trials: list[Trial] | None = None,
+    project_dirs: Sequence[Path] = (),
 ) -> list[Failure]:
     from ktexplain.sources.code import SourceSpaces, with_source_space
     from ktexplain.sources.notebook import NotebookError, failures_from_notebook
 
+    shown: list[Trial] = []
+    objectives: dict[int, str] = {}
+    best: list[str] = []
     try:
-        failures = failures_from_notebook(path, trials=trials)
+        failures = failures_from_notebook(path, trials=shown, objectives=objectives, best=best)
     except NotebookError as exc:
         raise InputError(f"{name}: {exc}") from None
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    failures, shown = _with_notebook_project(
+        path, failures, shown, objectives, project_dirs, best[0] if best else None
+    )
+    if trials is not None:
+        trials.extend(shown)
     return with_source_space(failures, SourceSpaces([path.resolve().parent, *source_dirs]))
+
+
+def _with_notebook_project(
+    path: Path,
+    failures: list[Failure],
+    shown: list[Trial],
+    objectives: dict[int, str],
+    project_dirs: Sequence[Path],
+    best: str | None = None,
+) -> tuple[list[Failure], list[Trial]]:
+    """A notebook keeps only its last trial's output; its search's project directory, when it
+    is beside the notebook (or named by --project) and provably this run, has every trial: its
+    failures the notebook lost (a traceback, or a silent divergence judged from the metrics) and
+    every trial for attribution."""
+    from ktexplain.sources.tunerdir import nearby_projects, project_of_notebook, read_project
+
+    projects = [*project_dirs, *nearby_projects(path)]
+    project, notes = project_of_notebook(projects, objectives, best)
+    for note in notes:
+        print(f"ktexplain: note: {note}", file=sys.stderr)
+    if project is None:
+        return failures, shown
+    reading = read_project(project)
+    covered = {f.trial.number for f in failures if f.trial is not None}
+    added = [f for f in reading.failures if f.trial is None or f.trial.number not in covered]
+    return [*failures, *added], reading.trials
 
 
 def _read_project_dir(path: Path, name: str, trials: list[Trial] | None = None) -> list[Failure]:
@@ -295,7 +411,7 @@ def _read_stream(handle: IO[bytes], name: str, trials: list[Trial] | None = None
     return failures
 
 
-READ_BLOCK = 1 << 22
+READ_BLOCK = 1 << 20
 
 
 def _blocks(handle: IO[bytes]) -> Iterator[bytes]:

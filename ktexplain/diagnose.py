@@ -190,9 +190,15 @@ def link_hyperparameter(
 
 
 def _by_hint(hints: tuple[str, ...], candidates: dict[str, Any]) -> str | None:
+    return _hinted_name(tuple(hints), tuple(candidates))
+
+
+@functools.lru_cache(maxsize=1024)
+def _hinted_name(hints: tuple[str, ...], names: tuple[str, ...]) -> str | None:
+    """Cached: the trials of one run share their names, and thousands share one cause."""
     for hint in hints:
         # A hint is a name or a regular expression over names (``num_(?:blocks|layers)``).
-        named = [k for k in candidates if k == hint or _fullmatch(hint, k)]
+        named = [k for k in names if k == hint or _fullmatch(hint, k)]
         if len(named) == 1:
             return named[0]
     return None

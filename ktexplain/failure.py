@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ktexplain.attribution import Region
+    from ktexplain.lint import Finding
 
 CATEGORIES = (
     "data-shape",
@@ -230,6 +231,7 @@ class Failure:
     warning: bool = False
     weak: bool = False
     candidate: bool = False
+    worker: str | None = None  # a distributed search's worker whose log holds it
 
     @property
     def exception(self) -> ExceptionRecord:
@@ -285,6 +287,7 @@ class Report:
     diagnosis: Diagnosis
     failures: tuple[Failure, ...]
     region: Region | None = None
+    risks: tuple[Finding, ...] = ()  # the lint's findings on the blamed definition
 
     @property
     def occurrences(self) -> int:

@@ -14,11 +14,11 @@ import ast
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from ktexplain.failure import HyperParameterSpec
+from ktexplain.failure import HyperParameterSpec, Report
 from ktexplain.sources.code import call_spec
 
 POSITIVE_INT = ("filters", "units", "kernel_size", "output_dim", "num_heads", "pool_size")
@@ -131,6 +131,31 @@ def lint(space: Iterable[tuple[HyperParameterSpec, Where]]) -> list[Finding]:
         for reason, patched in _risks(spec, where):
             findings.append(Finding(spec.name, spec.describe(), reason, patched, where.line))
     return findings
+
+
+def risks_of(spec: HyperParameterSpec, optimizer: str | None = None) -> list[Finding]:
+    """The lint's findings for one definition known only by its name (and the optimizer a
+    report named): what a failed run's report shows as its ``risk``."""
+    call = next(
+        (name for name in ADAPTIVE if optimizer and name.lower() == optimizer.lower()), None
+    )
+    if call is None and optimizer and optimizer.lower() in ("sgd", "ftrl"):
+        call = "SGD"
+    return lint([(spec, Where(call=call))])
+
+
+def with_risks(reports: Sequence[Report]) -> list[Report]:
+    """Each report whose blamed hyperparameter's definition the lint flags, with the findings:
+    a failed run shows the same risk line ``ktexplain check`` would have shown before it."""
+    out = []
+    for report in reports:
+        link = report.diagnosis.hyperparameter
+        if link is None or link.spec is None:
+            out.append(report)
+            continue
+        risks = tuple(risks_of(link.spec, report.diagnosis.optimizer))
+        out.append(replace(report, risks=risks) if risks else report)
+    return out
 
 
 def _risks(spec: HyperParameterSpec, where: Where) -> Iterable[tuple[str, str | None]]:

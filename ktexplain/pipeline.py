@@ -8,6 +8,7 @@ from pathlib import Path
 from ktexplain.attribution import with_regions
 from ktexplain.diagnose import Match, diagnose, same_value
 from ktexplain.failure import Diagnosis, Failure, Report, Trial
+from ktexplain.lint import with_risks
 from ktexplain.patterns import Database, default_dirs, load_database
 from ktexplain.runs import group
 
@@ -28,7 +29,7 @@ def reports(
 ) -> list[Report]:
     """`trials`: every trial of the run, failed or not, when the source knows them; each report
     then says which region of the search space its cause fails in."""
-    return with_regions(_reports(failures, db), trials)
+    return with_risks(with_regions(_reports(failures, db), trials))
 
 
 def _reports(failures: Iterable[Failure], db: Database) -> list[Report]:

@@ -131,6 +131,8 @@ def report_panel(report: Report, index: int = 1, total: int = 1) -> Panel:
             text.append("  ←  ", style="dim")
             text.append(link.spec.describe())
         grid.add_row("hyperparameter", text)
+    if report.risks:
+        grid.add_row("risk", _risk_text(report))
     grid.add_row("trials", _trials_text(report))
     values = _all_values_text(report)
     if values is not None:
@@ -165,6 +167,19 @@ def report_panel(report: Report, index: int = 1, total: int = 1) -> Panel:
         border_style=style,
         expand=True,
     )
+
+
+def _risk_text(report: Report) -> Text:
+    """What ``ktexplain check`` says of the blamed definition, before any run."""
+    text = Text()
+    for index, finding in enumerate(report.risks):
+        if index:
+            text.append("\n")
+        text.append(finding.reason, style="yellow")
+        if finding.patched:
+            text.append("  →  ", style="dim")
+            text.append(finding.patched)
+    return text
 
 
 def _exception_text(d: Diagnosis) -> Text:
@@ -204,7 +219,19 @@ def _trials_text(report: Report) -> Text:
     if any(f.tripped_limit for f in report.failures):
         limit = next(f.tripped_limit for f in report.failures if f.tripped_limit)
         text.append(f"\nstopped the search: {limit} consecutive failures", style="dim")
+    # A distributed search: which worker's log saw which trial.
+    for worker, labels in _seen_by_worker(report).items():
+        text.append(f"\n{worker}: {', '.join(labels)}", style="dim")
     return text
+
+
+def _seen_by_worker(report: Report) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for failure in report.failures:
+        if failure.worker is not None:
+            label = failure.trial.label if failure.trial is not None else "trial unknown"
+            out.setdefault(failure.worker, []).append(label)
+    return out
 
 
 def _all_values_text(report: Report) -> Text | None:
@@ -230,8 +257,10 @@ def _all_values_text(report: Report) -> Text | None:
 def _region_text(region: Region) -> Text:
     """Where in the search space the cause strikes, the patch, and failures per value."""
     text = Text(region.sentence(), style="bold" if region.verdict == "separates" else "dim")
-    for patched in region.patched:
-        text.append("\npatch: ", style="dim")
+    # A region of two hyperparameters goes away when either one leaves it: each is a patch.
+    label = "\neither patch: " if len(region.conditions) > 1 and len(region.patched) > 1 else None
+    for index, patched in enumerate(region.patched):
+        text.append(label if label and not index else "\nor: " if label else "\npatch: ", "dim")
         text.append(patched, style="bold green")
     if region.also:
         text.append(f"\nalso separating: {'; '.join(region.also)}", style="dim")
@@ -317,11 +346,15 @@ def report_to_json(report: Report) -> dict[str, Any]:
                 "number": t.number,
                 "construction": t.construction,
                 "hyperparameters": {k: _jsonable(v) for k, v in t.hyperparameters.items()},
+                "source": str(f.origin),
+                "worker": f.worker,
             }
-            for t in report.trials
+            for f in report.failures
+            if (t := f.trial) is not None
         ],
         "occurrences": report.occurrences,
         "region": None if report.region is None else report.region.to_json(),
+        "risk": [finding.to_json() for finding in report.risks],
         "fix": d.fix,
         "user_code": None
         if where is None

@@ -37,13 +37,15 @@ def group(diagnoses: Iterable[Diagnosis]) -> list[Report]:
     order: list[tuple[str, ...]] = []
     first: dict[tuple[str, ...], Diagnosis] = {}
     members: dict[tuple[str, ...], list[Failure]] = {}
+    seen: dict[tuple[str, ...], _TrialsSeen] = {}
     for diagnosis in diagnoses:
         key = cause_key(diagnosis)
         if key not in first:
             order.append(key)
             first[key] = diagnosis
             members[key] = []
-        if not any(_same_trial(diagnosis.failure, seen) for seen in members[key]):
+            seen[key] = _TrialsSeen()
+        if seen[key].add(diagnosis.failure):
             members[key].append(diagnosis.failure)
     reports = [Report(first[key], tuple(members[key])) for key in order]
     # Stable: explained failures in their order of first appearance, then the ones no pattern
@@ -53,6 +55,40 @@ def group(diagnoses: Iterable[Diagnosis]) -> list[Report]:
         reports,
         key=lambda r: (all(f.weak for f in r.failures), r.diagnosis.category == "unknown"),
     )
+
+
+class _TrialsSeen:
+    """The trials of one cause so far, indexed: `_same_trial` against each of them, in
+    constant time (a 10,000-trial directory has thousands of failures with one cause)."""
+
+    def __init__(self) -> None:
+        self.construction: set[str] = set()
+        self.numbers: set[tuple[str, int]] = set()
+        self.ids: set[tuple[str, str]] = set()
+        self.unnumbered_ids: set[tuple[str, str]] = set()
+
+    def add(self, failure: Failure) -> bool:
+        """Whether `failure` is a trial not seen yet (then remembered)."""
+        trial, source = failure.trial, failure.origin.source
+        if trial is None:
+            return True
+        if trial.construction:
+            if source in self.construction:
+                return False
+            self.construction.add(source)
+            return True
+        by_id = None if trial.trial_id is None else (source, trial.trial_id)
+        if trial.number is not None:
+            if (source, trial.number) in self.numbers or by_id in self.unnumbered_ids:
+                return False
+            self.numbers.add((source, trial.number))
+        elif by_id in self.ids:
+            return False
+        elif by_id is not None:
+            self.unnumbered_ids.add(by_id)
+        if by_id is not None:
+            self.ids.add(by_id)
+        return True
 
 
 def _same_trial(a: Failure, b: Failure) -> bool:

@@ -124,3 +124,52 @@ def test_no_separation_is_said_plainly():
     region = attribute(_outcomes(rows))
     assert region.verdict == "none"
     assert "not a region" in region.sentence()
+
+
+# -- real runs: an interaction of two, a clean run, a notebook -----------------------------------
+KERNEL_DEPTH = CAPTURED / "keras3" / "region-conv1d-kernel-by-depth"
+
+
+def test_an_interaction_of_two_hyperparameters_is_found_in_a_real_run(database):
+    # GridSearch over kernel_size {2, 4} × num_layers {1, 2, 3} on 6-step sequences: only
+    # (4, 2) and (4, 3) fail. kernel_size = 4 trains with 1 layer, 2-3 layers train with 2.
+    for path in (KERNEL_DEPTH / "run.log", KERNEL_DEPTH / "project" / "kernel_depth"):
+        region = _region(path, database)
+        assert region.verdict == "separates", path
+        assert (region.failed, region.succeeded) == (2, 4), path
+        assert [c.describe() for c in region.conditions] == ["kernel_size ≥ 4", "num_layers ≥ 2"]
+        assert [c.describe() for c in region.safe] == ["kernel_size ≤ 2", "num_layers ≤ 1"]
+        # Either patch removes the region.
+        assert region.patched == (
+            "hp.Fixed('kernel_size', 2)",
+            "hp.Int('num_layers', min_value=1, max_value=1)",
+        )
+
+
+def test_neither_hyperparameter_of_the_interaction_separates_alone():
+    from ktexplain.attribution import Condition
+
+    trials = [
+        (t.hyperparameters, t.status) for t in _trials(KERNEL_DEPTH / "project" / "kernel_depth")
+    ]
+    failed = [v for v, status in trials if status == "FAILED"]
+    completed = [v for v, status in trials if status == "COMPLETED"]
+    assert len(failed) == 2 and len(completed) == 4
+    for single in (Condition("kernel_size", ">=", 4), Condition("num_layers", ">=", 2)):
+        assert all(single.holds(v) for v in failed)
+        assert any(single.holds(v) for v in completed)  # so it is not the region on its own
+
+
+def _trials(path):
+    trials: list = []
+    read_failures(str(path), [SCENARIOS], [], trials)
+    return trials
+
+
+def test_a_clean_real_run_stays_silent(capsys):
+    clean = CAPTURED / "keras3" / "clean-small-dense-search"
+    for path in (clean / "run.log", clean / "project" / "clean"):
+        assert main(["--json", str(path)]) == 3, path
+        captured = capsys.readouterr()
+        assert json.loads(captured.out)["reports"] == []
+        assert "no failed trial or traceback found" in captured.err

@@ -155,6 +155,22 @@ def test_import_and_install_load_nothing_heavy(tmp_path):
     assert ast.literal_eval(done.stdout.strip()) == []
 
 
+def test_install_loads_only_threading_beyond_what_python_starts_with(tmp_path):
+    """Startup cost is a matter of modules: typing, dataclasses, inspect, importlib.resources,
+    tempfile… load on the first exception, not at install() (timings are in bench/run.py)."""
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "import ktexplain\n"
+        "ktexplain.install()\n"
+        "print(sorted(set(sys.modules) - before))\n"
+    )
+    done = run_python(sys.executable, ["-c", code], tmp_path)
+    assert done.returncode == 0, done.stderr
+    loaded = set(ast.literal_eval(done.stdout.strip()))
+    assert loaded <= {"ktexplain", "ktexplain.hook", "threading", "_weakrefset"}, loaded
+
+
 def test_keyboard_interrupt_is_untouched(tmp_path):
     body = "def stop():\n    raise KeyboardInterrupt\nstop()\n"
     plain = run_python(sys.executable, ["-c", body], tmp_path)
@@ -222,6 +238,32 @@ def test_seed_2_traceback_is_byte_for_byte_what_python_prints(tmp_path):
     assert "ktexplain" not in reference and "╭" not in reference
     assert from_traceback(hooked.stderr).startswith(reference)
     assert len(hooked.stderr) > len(plain.stderr) + 200  # and then the explanation
+
+
+@pytest.mark.slow
+def test_a_traceback_through_tuner_search_has_no_ktexplain_frame(tmp_path):
+    """The limit RuntimeError leaves `tuner.search`: with ktexplain installed its traceback (and
+    the trial traceback inside its message) is byte for byte Python's own, then the explanation."""
+    interpreter("keras3")
+    plain = run_script("keras3", "seed_input_shape.py", tmp_path, KTEXPLAIN="0")
+    hooked = run_script("keras3", "seed_input_shape.py", tmp_path)
+    assert plain.returncode == hooked.returncode == 1
+    reference = _uncaught(plain.stderr, "seed_input_shape.py")
+    assert "in search" in reference and "in on_trial_end" in reference  # through keras-tuner
+    assert "ktexplain" not in reference
+    ours = _uncaught(hooked.stderr, "seed_input_shape.py")
+    assert ours.startswith(reference)
+    assert len(ours) > len(reference) + 20  # and then ktexplain's explanation
+
+
+def _uncaught(stderr: str, script: str) -> str:
+    """From the header of the traceback Python printed for the uncaught exception on."""
+    lines = stderr.splitlines(keepends=True)
+    for index in range(len(lines) - 1):
+        following = lines[index + 1]
+        if lines[index].rstrip() == TRACEBACK and script in following and "<module>" in following:
+            return "".join(lines[index:])
+    raise AssertionError(f"no uncaught traceback from {script} in:\n{stderr[-3000:]}")
 
 
 @pytest.mark.parametrize(
@@ -319,3 +361,53 @@ def test_install_inside_a_subprocess_with_python_dash_c_works(tmp_path):
     assert done.returncode == 1
     assert done.stderr.rstrip().endswith("ZeroDivisionError: division by zero")
     assert "ktexplain" not in done.stderr
+
+
+@pytest.mark.slow
+def test_the_end_of_search_summary_says_which_region_of_the_space_fails(tmp_path):
+    """A real search that survives: num_blocks ≥ 4 shrinks the image to nothing. The summary
+    is judged against every trial of the oracle, completed ones included."""
+    done = run_script("keras3", "region_summary.py", tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "STATUSES [(1, 'COMPLETED'), (2, 'COMPLETED'), (3, 'COMPLETED'), (4, 'FAILED')" in (
+        done.stdout
+    )
+    summary = done.stderr[done.stderr.index("ktexplain: 2 of 5 trials failed") :]
+    assert (
+        "every trial with num_blocks ≥ 4 failed with this cause (2 of 2), none of the 3 with "
+        "num_blocks ≤ 3 did" in summary
+    )
+    assert "hp.Int('num_blocks', min_value=1, max_value=3)" in summary
+
+
+def test_a_ktexplain_frame_is_left_out_of_the_printed_traceback_not_the_exception(capsys):
+    """keras-tuner failing to import runs through the import watcher's loader: Python's
+    printout leaves that frame out, the exception keeps its whole traceback."""
+
+    class FailingLoader:
+        def exec_module(self, module):
+            raise ImportError("No module named 'tensorflow'")
+
+    ktexplain.install()
+    loader = hook._PatchingLoader(FailingLoader())
+    try:
+        loader.exec_module(type(sys)("keras_tuner.src.engine.base_tuner"))
+    except ImportError as exc:
+        caught = exc
+    files = []
+    tb = caught.__traceback__
+    while tb is not None:
+        files.append(tb.tb_frame.f_code.co_filename)
+        tb = tb.tb_next
+    assert hook.__file__ in files
+    sys.excepthook(type(caught), caught, caught.__traceback__)
+    err = capsys.readouterr().err
+    assert err.startswith(TRACEBACK) and "No module named 'tensorflow'" in err
+    assert "test_hook.py" in err and "in exec_module" in err  # the test's own frames stay
+    assert "ktexplain/hook.py" not in err
+    after = []
+    tb = caught.__traceback__
+    while tb is not None:
+        after.append(tb.tb_frame.f_code.co_filename)
+        tb = tb.tb_next
+    assert after == files  # the exception object is untouched

@@ -77,3 +77,40 @@ def test_both_dialects_spellings_and_what_each_definition_feeds():
 
 def test_an_sgd_learning_rate_is_not_judged_as_an_adaptive_one():
     assert _findings("SGD(learning_rate=hp.Float('lr', 0.1, 2.0))") == {}
+
+
+# -- the same risk, on the report of a failed run ----------------------------------------------
+def test_a_failed_runs_report_shows_the_risk_the_lint_would_have_flagged(capsys):
+    log = CAPTURED / "keras3" / "seed-conv-filters-zero" / "run.log"
+    assert main(["--no-color", "--source", str(SCENARIOS), str(log)]) == 0
+    panel = capsys.readouterr().out
+    risk = next(line for line in panel.splitlines() if "│ risk" in line)
+    assert "filters must be at least 1, and this range reaches 0" in risk
+    assert main(["--json", "--source", str(SCENARIOS), str(log)]) == 0
+    (report,) = json.loads(capsys.readouterr().out)["reports"]
+    assert report["risk"] == [
+        {
+            "name": "filters",
+            "definition": "hp.Int('filters', min_value=0, max_value=64, step=16)",
+            "reason": "filters must be at least 1, and this range reaches 0",
+            "patched": "hp.Int('filters', min_value=16, max_value=64, step=16)",
+            "line": None,
+        }
+    ]
+
+
+def test_the_seed_learning_rate_from_its_directory_carries_the_adaptive_optimizer_risk(capsys):
+    project = CAPTURED / "keras3" / "seed-adam-huge-learning-rate" / "project" / "seed3"
+    assert main(["--json", str(project)]) == 0
+    reports = json.loads(capsys.readouterr().out)["reports"]
+    (risk,) = reports[0]["risk"]
+    assert risk["name"] == "learning_rate"
+    assert "makes an adaptive optimizer diverge" in risk["reason"]
+
+
+def test_a_blamed_definition_the_lint_does_not_flag_has_no_risk(capsys):
+    log = CAPTURED / "keras3" / "region-conv-blocks-depth" / "run.log"
+    assert main(["--json", "--source", str(SCENARIOS), str(log)]) == 0
+    report = json.loads(capsys.readouterr().out)["reports"][0]
+    assert report["hyperparameter"]["name"] == "num_blocks"
+    assert report["risk"] == []

@@ -37,6 +37,19 @@ def test_cleared_trials_leave_only_the_last_one_and_the_final_error():
     assert failures[0].origin.source.endswith("run.ipynb [cell 1]")
 
 
+def test_the_trials_a_notebook_shows_are_given_to_attribution(database):
+    """Only the last trial survives the clearing: the region says it cannot tell, with counts."""
+    path = CAPTURED / "keras3" / "seed-input-shape-mismatch" / "run.ipynb"
+    trials: list = []
+    failures = failures_from_notebook(path, trials=trials)
+    assert 3 in {t.number for t in trials}
+    assert not [t for t in trials if t.status == "COMPLETED"]  # every trial of it failed
+    reports = pipeline.reports(failures, database, trials)
+    region = reports[0].region
+    assert region is not None and region.verdict == "too-few"
+    assert (region.failed, region.succeeded) == (1, 0)
+
+
 def test_a_broken_notebook_is_one_clear_error(tmp_path, capsys):
     path = tmp_path / "broken.ipynb"
     path.write_text('{"cells": [')
@@ -71,3 +84,34 @@ def test_error_output_of_an_unrelated_cell_is_still_shown(tmp_path, capsys):
         "type": "NameError",
         "message": "name 'undefined_name' is not defined",
     }
+
+
+DIVERGES = CAPTURED / "keras3" / "silent-adam-diverges-notebook"
+
+
+def test_a_silently_diverging_notebook_is_judged_from_its_own_project(capsys):
+    """keras-tuner cleared every trial's output: the notebook keeps no epoch line, only the
+    last trial's objective. The project its run wrote beside it has every trial's metrics; the
+    log run's project (other scores) is refused, with its reason."""
+    notebook = json.loads((DIVERGES / "run.ipynb").read_text())
+    texts = ["".join(o.get("text") or "") for c in notebook["cells"] for o in c["outputs"]]
+    assert not any("Epoch 1/" in text or "loss:" in text for text in texts)
+    # --project is tried first: the log run's project, whose scores are not the notebook's.
+    log_project = DIVERGES / "project" / "nbdiv"
+    assert main(["--json", "--project", str(log_project), str(DIVERGES / "run.ipynb")]) == 0
+    captured = capsys.readouterr()
+    (report,) = json.loads(captured.out)["reports"]
+    assert report["pattern"] == "training-diverged"
+    assert report["hyperparameter"]["name"] == "learning_rate"
+    assert "/notebook-project/" in report["source"]
+    assert [t["number"] for t in report["trials"]] == [1, 2]
+    assert report["risk"] and "adaptive optimizer" in report["risk"][0]["reason"]
+    assert "project/nbdiv not used for the notebook's run" in captured.err
+
+
+def test_a_notebook_with_no_printed_objective_uses_no_project(capsys):
+    # Every trial of it failed: nothing proves which run a project beside it is.
+    path = CAPTURED / "keras3" / "seed-input-shape-mismatch" / "run.ipynb"
+    assert main(["--json", str(path)]) == 0
+    reports = json.loads(capsys.readouterr().out)["reports"]
+    assert all("trial.json" not in r["source"] for r in reports)

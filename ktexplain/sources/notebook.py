@@ -11,6 +11,7 @@ consecutive-failure RuntimeError, holds the last trial's traceback.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from ktexplain.sources.renderings.ipython import HEADER_TEXT
 from ktexplain.sources.text import TextReader, clean_line
 
 MAX_NOTEBOOK_BYTES = 200_000_000
+BEST_SO_FAR = re.compile(r"^Best \S+ So Far: (\S+)$")
 
 
 class NotebookError(ValueError):
@@ -39,29 +41,43 @@ def load_notebook(path: Path) -> dict[str, Any]:
 
 
 def failures_from_notebook(
-    path: Path, source: str | None = None, trials: list[Trial] | None = None
+    path: Path,
+    source: str | None = None,
+    trials: list[Trial] | None = None,
+    objectives: dict[int, str] | None = None,
+    best: list[str] | None = None,
 ) -> list[Failure]:
     """`trials`, when given, receives every trial the notebook's output shows (failed or not),
     for attribution across trials: only when a single cell shows trials, since each search
-    numbers its trials from #1."""
+    numbers its trials from #1. `objectives` receives the objective each of those trials
+    printed (``Trial 2 Complete`` then ``val_accuracy: 0.1875``), by trial number: what says
+    whether a project directory beside the notebook is this run's; `best`, the last ``Best
+    val_accuracy So Far`` value it printed."""
     notebook = load_notebook(path)
     label = source or str(path)
     failures: list[Failure] = []
     shown: list[list[Trial]] = []
+    printed: list[dict[int, str]] = []
     for index, cell in enumerate(notebook["cells"], start=1):
         outputs = cell.get("outputs") if isinstance(cell, dict) else None
-        if not outputs:
+        if not outputs or not isinstance(outputs, list):
             continue
         reader = TextReader(f"{label} [cell {index}]")
         for output in outputs:
             for line in _output_lines(output):
                 reader.feed(line)
+                found = BEST_SO_FAR.match(clean_line(line).strip())
+                if found and best is not None:
+                    best[:] = [found.group(1)]
         failures.extend(reader.failures_found())
         seen = reader.trials_seen()
         if seen:
             shown.append(seen)
+            printed.append(reader.objectives_printed())
     if trials is not None and len(shown) == 1:
         trials.extend(shown[0])
+    if objectives is not None and len(printed) == 1:
+        objectives.update(printed[0])
     # The cells are the user's script: read the search space from their source.
     code = "\n\n".join(
         _text(cell.get("source"))
@@ -96,7 +112,8 @@ def ipython_error_lines(output: dict[str, Any]) -> list[str]:
     another tool may lack the header or the exception line: the output's ``ename``/``evalue``
     fill them in."""
     ename = str(output.get("ename") or "Error")
-    entries = [_text(entry) for entry in output.get("traceback") or []]
+    traceback = output.get("traceback")
+    entries = [_text(entry) for entry in traceback] if isinstance(traceback, list) else []
     lines = [line for entry in entries for line in entry.splitlines()]
     cleaned = [clean_line(entry).lstrip() for entry in entries]
     if not any(HEADER_TEXT in line for line in cleaned):

@@ -532,6 +532,14 @@ class TextReader:
             for facts in self.trials.values()
         ]
 
+    def objectives_printed(self) -> dict[int, str]:
+        """Each trial's objective as keras-tuner printed it after ``Trial N Complete``."""
+        return {
+            facts.number: facts.objective[1]
+            for facts in self.trials.values()
+            if facts.number is not None and facts.objective is not None
+        }
+
     def failures_found(self) -> list[Failure]:
         self.close()
         pendings = [p for p, _ in self.failures]

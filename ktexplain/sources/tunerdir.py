@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,11 +40,15 @@ def find_projects(path: Path) -> list[Path]:
 
 
 def read_project(project: Path) -> ProjectReading:
-    order = _start_order(project)
+    order = _positions(_start_order(project))
     trial_dirs = sorted(project.glob("trial_*"), key=lambda p: _order_key(p, order))
     failures: list[Failure] = []
     notes: list[str] = []
     trials: list[Trial] = []
+    # The same traceback in many trials is read once; its records are then shared, which is
+    # what lets diagnosis match it once (a 10,000-trial run repeats one error thousands of times).
+    parsed_texts: dict[str, list[Failure]] = {}
+    spaces: dict[str, tuple[HyperParameterSpec, ...]] = {}
     for number, trial_dir in enumerate(trial_dirs, start=1):
         path = trial_dir / "trial.json"
         try:
@@ -51,12 +56,14 @@ def read_project(project: Path) -> ProjectReading:
         except (OSError, ValueError) as exc:
             notes.append(f"{path}: skipped ({exc})")
             continue
-        trial = _trial(data, number)
+        trial = _trial(data, number, spaces)
         trials.append(trial)
         status, message = data.get("status"), data.get("message")
         origin = Origin(str(path))
         if isinstance(message, str) and message.strip():
-            parsed = failures_from_text(message, str(path))
+            if message not in parsed_texts:
+                parsed_texts[message] = failures_from_text(message, str(path))
+            parsed = parsed_texts[message]
             for failure in parsed or [_unparsed(message, origin)]:
                 failures.append(replace(failure, trial=trial, origin=origin))
         elif status in ("FAILED", "INVALID") and _is_nan(data.get("score")):
@@ -148,31 +155,58 @@ def _last_metrics(data: dict[str, Any]) -> dict[str, float]:
 
 
 def _load(path: Path) -> dict[str, Any]:
-    if path.stat().st_size > MAX_TRIAL_JSON:
-        raise ValueError("trial.json too large")
-    data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    # One open, an fstat and one read per file: a 10,000-trial project is 10,000 of them.
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size > MAX_TRIAL_JSON:
+            raise ValueError("trial.json too large")
+        raw = handle.read()
+    data = json.loads(raw.decode("utf-8", errors="replace"))
     if not isinstance(data, dict):
         raise ValueError("not a trial.json object")
     return data
 
 
-def _trial(data: dict[str, Any], number: int) -> Trial:
+def _trial(
+    data: dict[str, Any],
+    number: int,
+    spaces: dict[str, tuple[HyperParameterSpec, ...]] | None = None,
+) -> Trial:
+    """`spaces` caches the space by its names: every trial of a run repeats the same one, and
+    within one project a name keeps its first definition (keras-tuner returns it)."""
     hyperparameters = data.get("hyperparameters") or {}
     values = hyperparameters.get("values") or {}
+    raw_space = hyperparameters.get("space") or []
+    key = _space_key(raw_space) if spaces is not None else ""
+    space = spaces.get(key) if spaces is not None else None
+    if space is None:
+        space = _space(raw_space)
+        if spaces is not None:
+            spaces[key] = space
+    return Trial(
+        number=number,
+        trial_id=str(data.get("trial_id")) if data.get("trial_id") is not None else None,
+        hyperparameters=dict(values) if isinstance(values, dict) else {},
+        space=space,
+        status=data.get("status"),
+    )
+
+
+def _space_key(entries: Any) -> str:
+    try:
+        return "\x00".join(f"{e['class_name']}\x01{e['config']['name']}" for e in entries)
+    except (KeyError, TypeError):
+        return repr(entries)
+
+
+def _space(entries: Any) -> tuple[HyperParameterSpec, ...]:
     space = []
-    for entry in hyperparameters.get("space") or []:
+    for entry in entries if isinstance(entries, list) else []:
         config = dict(entry.get("config") or {})
         name = config.pop("name", None)
         config.pop("conditions", None)
         if isinstance(name, str):
             space.append(HyperParameterSpec(name, str(entry.get("class_name")), config))
-    return Trial(
-        number=number,
-        trial_id=str(data.get("trial_id")) if data.get("trial_id") is not None else None,
-        hyperparameters=dict(values) if isinstance(values, dict) else {},
-        space=tuple(space),
-        status=data.get("status"),
-    )
+    return tuple(space)
 
 
 def _unparsed(message: str, origin: Origin) -> Failure:
@@ -189,9 +223,16 @@ def _start_order(project: Path) -> list[str]:
         return []
 
 
-def _order_key(trial_dir: Path, order: list[str]) -> tuple[int, str]:
+def _positions(order: list[str]) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    for index, trial_id in enumerate(order):
+        positions.setdefault(trial_id, index)
+    return positions
+
+
+def _order_key(trial_dir: Path, order: dict[str, int]) -> tuple[int, str]:
     trial_id = trial_dir.name.removeprefix("trial_")
-    return (order.index(trial_id) if trial_id in order else len(order), trial_id)
+    return (order.get(trial_id, len(order)), trial_id)
 
 
 def _is_nan(value: Any) -> bool:
@@ -257,6 +298,62 @@ def complete_from_projects(
             )
         notes.append(f"project {project} not used to complete the log's trials: {reason}")
     return ProjectReading(failures, notes, list(trials))
+
+
+def project_of_notebook(
+    projects: Sequence[Path], objectives: dict[int, str], best: str | None = None
+) -> tuple[Path | None, list[str]]:
+    """The project a notebook's search wrote, among `projects`, and notes on the others.
+
+    A notebook keeps only its last trial's output (keras-tuner clears each trial's), so there
+    is no table of values to compare as for a log: a project is this run's when every objective
+    the notebook printed (``Trial 2 Complete`` then ``val_accuracy: 0.1875``) is the score of
+    the project's trial with that number, and the last ``Best … So Far`` it printed is the
+    best score of the project's trials up to the last one printed (a score alone can repeat
+    between runs). None printed: nothing proves it, none is used."""
+    if not objectives:
+        return None, []
+    notes: list[str] = []
+    for project in projects:
+        saved = _scores_by_number(project)
+        reason = None
+        for number, printed in sorted(objectives.items()):
+            score = saved.get(number)
+            if score is None:
+                reason = f"it has no scored trial #{number}"
+                break
+            if not _same_score(printed, score):
+                reason = f"trial #{number} printed {printed}, its score is {score!r}"
+                break
+        if reason is None and best is not None:
+            last = max(objectives)
+            scores = [score for number, score in saved.items() if number <= last]
+            if not any(_same_score(best, score) for score in scores):
+                reason = f"the notebook's best so far is {best}, no trial up to #{last} scored it"
+        if reason is None:
+            return project, notes
+        notes.append(f"project {project} not used for the notebook's run: {reason}")
+    return None, notes
+
+
+def _scores_by_number(project: Path) -> dict[int, float]:
+    out: dict[int, float] = {}
+    for number, trial_id in enumerate(_start_order(project), start=1):
+        try:
+            score = _load(project / f"trial_{trial_id}" / "trial.json").get("score")
+        except (OSError, ValueError):
+            continue
+        if isinstance(score, (int, float)) and not isinstance(score, bool):
+            out[number] = float(score)
+    return out
+
+
+def _same_score(printed: str, score: float) -> bool:
+    try:
+        value = float(printed)
+    except ValueError:
+        return False
+    return math.isclose(value, score, rel_tol=1e-6, abs_tol=1e-12)
 
 
 def _trials_by_number(project: Path) -> dict[int, Trial]:
