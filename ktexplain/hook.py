@@ -1,10 +1,11 @@
 """Live capture: exception hooks and the per-trial keras-tuner observer.
 
 `install()` chains `sys.excepthook` and `threading.excepthook` (whatever was there keeps working
-and prints first), and watches keras-tuner's `BaseTuner` so that each failed trial is explained
-right after keras-tuner reports it, with a grouped summary when `search()` returns. keras-tuner
-is patched when it is imported (a `sys.meta_path` watcher) or at once if it already was; this
-module never imports keras-tuner, TensorFlow or IPython itself.
+and prints first), and watches keras-tuner so that each failed trial is explained right after
+keras-tuner reports it, with a grouped summary when `search()` returns. keras-tuner is patched
+when it is imported (a `sys.meta_path` watcher) or at once if it already was; this module never
+imports keras-tuner, TensorFlow or IPython itself (`ktexplain.ipython` depends on it, not the
+reverse).
 
 The original traceback always comes first and in full: anything that goes wrong while explaining
 is reduced to one line, ``ktexplain: could not explain this error (<reason>)``.
@@ -12,61 +13,90 @@ is reduced to one line, ``ktexplain: could not explain this error (<reason>)``.
 
 from __future__ import annotations
 
-import contextlib
-import importlib.abc
-import importlib.machinery
-import io
+# Only what `python -c pass` has loaded already, and threading: install() must cost next to
+# nothing (a line at the top of every training script). The rest loads on the first exception.
 import os
 import sys
 import threading
-import types
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ktexplain.failure import Failure, Report
+    import importlib.machinery
+    import types
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+    from typing import IO, Any
+
+    from ktexplain.failure import Failure, Report, Trial
     from ktexplain.patterns import Database
 
-# Where BaseTuner lives in each keras-tuner generation (≥ 1.4, 1.0.3–1.3, ≤ 1.0.2).
+    PatternsOption = str | Path | Sequence[str | Path] | None
+
+# Where keras-tuner's classes live in each generation (≥ 1.4, 1.0.3–1.3, ≤ 1.0.2): BaseTuner,
+# whose search begins and ends, and the oracle's Display, which reports each ended trial.
 BASE_TUNER_MODULES = (
     "keras_tuner.src.engine.base_tuner",
     "keras_tuner.engine.base_tuner",
     "kerastuner.engine.base_tuner",
 )
+ORACLE_MODULES = (
+    "keras_tuner.src.engine.oracle",
+    "keras_tuner.engine.oracle",
+    "kerastuner.engine.oracle",
+)
+WATCHED_MODULES = BASE_TUNER_MODULES + ORACLE_MODULES
 DISABLED_VALUES = ("0", "false", "no", "off")
 MAX_LOCAL_REPR = 120
 MIN_WIDTH = 40
 DEFAULT_WIDTH = 100
 
-PatternsOption = str | Path | Sequence[str | Path] | None
 
-
-@dataclass
 class _State:
-    show_locals: bool = False
-    file: IO[str] | None = None
-    patterns: PatternsOption = None
-    per_trial: bool = True
-    active: bool = True
-    database: Database | None = None
-    excepthook: Callable[..., Any] | None = None
-    previous_excepthook: Callable[..., Any] | None = None
-    threading_hook: Callable[..., Any] | None = None
-    previous_threading_hook: Callable[..., Any] | None = None
-    watcher: _BaseTunerWatcher | None = None
-    patched: list[_Patch] = field(default_factory=list)
-    shells: list[Any] = field(default_factory=list)
+    """What install() set up; plain slots, not a dataclass (dataclasses costs an import)."""
+
+    __slots__ = (
+        "active",
+        "database",
+        "detach",
+        "display",
+        "excepthook",
+        "file",
+        "patched",
+        "patterns",
+        "per_trial",
+        "previous_excepthook",
+        "previous_threading_hook",
+        "shells",
+        "show_locals",
+        "threading_hook",
+        "watcher",
+    )
+
+    def __init__(self) -> None:
+        self.show_locals = False
+        self.file: IO[str] | None = None
+        self.patterns: PatternsOption = None
+        self.per_trial = True
+        self.active = True
+        self.database: Database | None = None
+        self.excepthook: Callable[..., Any] | None = None
+        self.previous_excepthook: Callable[..., Any] | None = None
+        self.threading_hook: Callable[..., Any] | None = None
+        self.previous_threading_hook: Callable[..., Any] | None = None
+        self.watcher: _KerasTunerWatcher | None = None
+        self.patched: list[_Patch] = []
+        # Set by `ktexplain.ipython` when it attaches to a shell: this module never imports it.
+        self.shells: list[Any] = []
+        self.display: Callable[..., None] | None = None
+        self.detach: Callable[[Any], None] | None = None
 
 
-@dataclass
 class _Patch:
-    owner: type
-    name: str
-    had_own: bool
-    original: Any
-    wrapper: Any
+    __slots__ = ("had_own", "name", "original", "owner", "wrapper")
+
+    def __init__(self, owner: type, name: str, had_own: bool, original: Any, wrapper: Any):
+        self.owner, self.name, self.had_own = owner, name, had_own
+        self.original, self.wrapper = original, wrapper
 
 
 _state: _State | None = None
@@ -108,11 +138,6 @@ def install(
             _start_observer(state)
         else:
             _stop_observer(state)
-        shell = _running_ipython()
-        if shell is not None:
-            from ktexplain import ipython
-
-            ipython.attach(shell)
 
 
 def uninstall() -> None:
@@ -130,11 +155,9 @@ def uninstall() -> None:
         if threading.excepthook is state.threading_hook:
             threading.excepthook = state.previous_threading_hook  # type: ignore[assignment]
         # A hook someone chained on top of ours stays; ours passes through once inactive.
-        if state.shells:
-            from ktexplain import ipython
-
+        if state.detach is not None:
             for shell in list(state.shells):
-                ipython.detach(shell)
+                state.detach(shell)
 
 
 # -- exception hooks -------------------------------------------------------------------------
@@ -145,12 +168,14 @@ def _chain_excepthooks(state: _State) -> None:
     def ktexplain_excepthook(
         exc_type: type[BaseException], exc: BaseException, tb: types.TracebackType | None
     ) -> None:
-        previous(exc_type, exc, tb)
+        with _OurFramesHidden(exc):
+            previous(exc_type, exc, tb if tb is None else _hide_our_frames(tb))
         if state.active and _worth_explaining(exc):
             explain_uncaught(exc)
 
     def ktexplain_threading_excepthook(args: Any) -> None:
-        previous_threading(args)
+        with _OurFramesHidden(getattr(args, "exc_value", None)):
+            previous_threading(args)
         exc = getattr(args, "exc_value", None)
         if state.active and exc is not None and _worth_explaining(exc):
             explain_uncaught(exc)
@@ -162,6 +187,48 @@ def _chain_excepthooks(state: _State) -> None:
     )
     sys.excepthook = ktexplain_excepthook
     threading.excepthook = ktexplain_threading_excepthook
+
+
+class _OurFramesHidden:
+    """While the previous hook prints: the tracebacks of the exception and its chain without
+    ktexplain's own frames (the import watcher's, if keras-tuner failed to import). The
+    exception object is given back its own tracebacks afterwards."""
+
+    def __init__(self, exc: BaseException | None) -> None:
+        self.saved: list[tuple[BaseException, types.TracebackType]] = []
+        seen: set[int] = set()
+        while exc is not None and id(exc) not in seen:
+            seen.add(id(exc))
+            tb = exc.__traceback__
+            if tb is not None:
+                hidden = _hide_our_frames(tb)
+                if hidden is not tb:
+                    self.saved.append((exc, tb))
+                    exc.__traceback__ = hidden
+            exc = exc.__cause__ or exc.__context__
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: object) -> None:
+        for exc, tb in self.saved:
+            exc.__traceback__ = tb
+
+
+def _hide_our_frames(tb: types.TracebackType) -> types.TracebackType | None:
+    """The same traceback minus this module's frames (the original when it has none)."""
+    entries = []
+    node: types.TracebackType | None = tb
+    while node is not None:
+        entries.append(node)
+        node = node.tb_next
+    kept = [e for e in entries if e.tb_frame.f_code.co_filename != __file__]
+    if len(kept) == len(entries):
+        return tb
+    rebuilt: types.TracebackType | None = None
+    for entry in reversed(kept):
+        rebuilt = type(tb)(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return rebuilt
 
 
 def _worth_explaining(exc: BaseException | None) -> bool:
@@ -209,20 +276,26 @@ def reports_for(failures: Sequence[Failure]) -> list[Report]:
 
 
 def _emit(
-    failures: Sequence[Failure], compact: bool, header: str | None, file: IO[str] | None = None
+    failures: Sequence[Failure],
+    compact: bool,
+    header: str | None,
+    file: IO[str] | None = None,
+    trials: Sequence[Trial] = (),
 ) -> None:
+    """`trials`: every trial of the run, for the region each cause fails in."""
     db = database()
     from ktexplain import pipeline
 
-    reports = pipeline.reports(failures, db)
+    reports = pipeline.reports(failures, db, trials)
     if not reports:
         return
     target = _target(file)
-    if target is None:
-        from ktexplain import ipython
-
-        ipython.display_reports(reports, compact=compact, header=header, problems=db.errors)
+    state = _state
+    if target is None and state is not None and state.display is not None:
+        state.display(reports, compact=compact, header=header, problems=db.errors)
         return
+    if target is None:
+        target = sys.stdout
     text = render_text(reports, target, compact, header, db.errors)
     if not text.strip():
         raise RuntimeError("the renderer produced no output")
@@ -237,6 +310,8 @@ def render_text(
     problems: Sequence[object] = (),
 ) -> str:
     """Render completely before writing: a renderer that fails half-way prints nothing."""
+    import io
+
     from ktexplain import render
 
     buffer = io.StringIO()
@@ -258,14 +333,17 @@ def _target(file: IO[str] | None) -> IO[str] | None:
     state = _state
     if state is not None and state.file is not None:
         return state.file
-    shell = _running_ipython()
+    shell = running_ipython()
     if shell is not None:
-        from ktexplain import ipython
-
-        if ipython.is_jupyter(shell):
+        if is_jupyter(shell):
             return None
         return sys.stdout  # IPython prints its tracebacks to stdout
     return sys.stderr
+
+
+def is_jupyter(shell: Any) -> bool:
+    """A kernel (Jupyter, VS Code, Colab) rather than the terminal IPython."""
+    return "Terminal" not in type(shell).__name__ and hasattr(shell, "kernel")
 
 
 def _wants_color(target: IO[str]) -> bool:
@@ -359,7 +437,7 @@ def _locals_text(exc: BaseException) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _running_ipython() -> Any:
+def running_ipython() -> Any:
     """The running IPython shell, if the program is one; IPython is never imported here."""
     module = sys.modules.get("IPython")
     if module is None:
@@ -371,8 +449,15 @@ def _running_ipython() -> Any:
 
 
 # -- the per-trial observer ------------------------------------------------------------------
-class _BaseTunerWatcher(importlib.abc.MetaPathFinder):
-    """Patches BaseTuner the moment its module finishes executing, whoever imports it."""
+# keras-tuner is observed where nothing can raise through ktexplain: the oracle's Display reports
+# each ended trial (after the oracle has recorded it and checked the consecutive-failure limit),
+# and BaseTuner's on_search_begin / on_search_end hooks are empty. `search`, `on_trial_end` and
+# the trial itself are left alone, so no ktexplain frame ever shows in a user's traceback.
+class _KerasTunerWatcher:
+    """Patches keras-tuner the moment one of its modules finishes executing, whoever imports it.
+
+    A `sys.meta_path` finder (duck-typed: importlib.abc costs an import).
+    """
 
     def __init__(self) -> None:
         self._busy = threading.local()
@@ -380,7 +465,7 @@ class _BaseTunerWatcher(importlib.abc.MetaPathFinder):
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname not in BASE_TUNER_MODULES or getattr(self._busy, "on", False):
+        if fullname not in WATCHED_MODULES or getattr(self._busy, "on", False):
             return None
         self._busy.on = True
         try:
@@ -395,11 +480,11 @@ class _BaseTunerWatcher(importlib.abc.MetaPathFinder):
             self._busy.on = False
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return spec
-        spec.loader = _PatchingLoader(spec.loader)
+        spec.loader = _PatchingLoader(spec.loader)  # type: ignore[assignment]
         return spec
 
 
-class _PatchingLoader(importlib.abc.Loader):
+class _PatchingLoader:
     def __init__(self, loader: Any) -> None:
         self._loader = loader
 
@@ -410,6 +495,7 @@ class _PatchingLoader(importlib.abc.Loader):
         return create(spec) if create else None
 
     def exec_module(self, module: types.ModuleType) -> None:
+        __tracebackhide__ = True  # an import error in keras-tuner: IPython and pytest hide this
         self._loader.exec_module(module)
         state = _state
         if state is not None and state.per_trial:
@@ -424,9 +510,9 @@ class _PatchingLoader(importlib.abc.Loader):
 
 def _start_observer(state: _State) -> None:
     if state.watcher is None:
-        state.watcher = _BaseTunerWatcher()
+        state.watcher = _KerasTunerWatcher()
         sys.meta_path.insert(0, state.watcher)
-    for name in BASE_TUNER_MODULES:
+    for name in WATCHED_MODULES:
         module = sys.modules.get(name)
         if module is not None:
             _patch_module(state, module)
@@ -434,7 +520,7 @@ def _start_observer(state: _State) -> None:
 
 def _stop_observer(state: _State) -> None:
     if state.watcher is not None:
-        with contextlib.suppress(ValueError):
+        if state.watcher in sys.meta_path:
             sys.meta_path.remove(state.watcher)
         state.watcher = None
     for patch in reversed(state.patched):
@@ -449,75 +535,71 @@ def _stop_observer(state: _State) -> None:
 
 
 def _patch_module(state: _State, module: types.ModuleType) -> None:
-    base = getattr(module, "BaseTuner", None)
-    if not isinstance(base, type) or any(p.owner is base for p in state.patched):
-        return
-    for name, make in (("search", _wrap_search), ("on_trial_end", _wrap_on_trial_end)):
-        original = base.__dict__.get(name)
+    targets: tuple[tuple[str, str, Callable[..., Any]], ...] = (
+        ("BaseTuner", "on_search_begin", _wrap_search_begin),
+        ("BaseTuner", "on_search_end", _wrap_search_end),
+        ("Display", "on_trial_end", _wrap_trial_reported),
+    )
+    for class_name, name, make in targets:
+        owner = getattr(module, class_name, None)
+        if not isinstance(owner, type) or owner.__module__ != module.__name__:
+            continue  # not defined here (an import of it from elsewhere)
+        if any(p.owner is owner and p.name == name for p in state.patched):
+            continue
+        original = owner.__dict__.get(name)
         if original is None:
             continue
         wrapper = make(original, state)
-        wrapper.__ktexplain_original__ = original  # type: ignore[attr-defined]
-        setattr(base, name, wrapper)
-        state.patched.append(_Patch(base, name, True, original, wrapper))
+        wrapper.__ktexplain_original__ = original
+        wrapper.__wrapped__ = original
+        wrapper.__doc__ = original.__doc__
+        setattr(owner, name, wrapper)
+        state.patched.append(_Patch(owner, name, True, original, wrapper))
 
 
-@dataclass
-class _SearchRecord:
-    depth: int = 0
-    failures: list[Failure] = field(default_factory=list)
+# The failures of the search running on each oracle, for the "same cause" lines and the summary.
+_searches: dict[int, list[Failure]] = {}
 
 
-_searches: dict[int, _SearchRecord] = {}
-
-
-def _wrap_search(original: Callable[..., Any], state: _State) -> Callable[..., Any]:
-    def search(self: Any, *args: Any, **kwargs: Any) -> Any:
-        __tracebackhide__ = True  # IPython and pytest leave this frame out of tracebacks
-        if not state.active:
-            return original(self, *args, **kwargs)
-        record = _searches.setdefault(id(self), _SearchRecord())
-        record.depth += 1
-        finished = False
-        try:
-            result = original(self, *args, **kwargs)
-            finished = True
-            return result
-        finally:
-            record.depth -= 1
-            if record.depth == 0:
-                _searches.pop(id(self), None)
-                # An exception leaving search() reaches the excepthook, which explains it with
-                # every failed trial of the oracle; a summary here would say it twice.
-                if finished and record.failures and state.active:
-                    _summarize(self, record.failures)
-
-    search.__wrapped__ = original  # type: ignore[attr-defined]
-    search.__doc__ = original.__doc__
-    return search
-
-
-def _wrap_on_trial_end(original: Callable[..., Any], state: _State) -> Callable[..., Any]:
-    def on_trial_end(self: Any, trial: Any) -> Any:
-        __tracebackhide__ = True
-        result = original(self, trial)  # may raise the consecutive-failure RuntimeError
+def _wrap_search_begin(original: Callable[..., Any], state: _State) -> Callable[..., Any]:
+    def on_search_begin(self: Any) -> Any:
         if state.active:
-            _after_trial(self, trial)
+            _searches[id(getattr(self, "oracle", None))] = []
+        return original(self)
+
+    return on_search_begin
+
+
+def _wrap_search_end(original: Callable[..., Any], state: _State) -> Callable[..., Any]:
+    def on_search_end(self: Any) -> Any:
+        result = original(self)
+        # Only a search that finished: one stopped by an exception reaches the excepthook,
+        # which explains it with every failed trial of the oracle (a summary would say it twice).
+        failures = _searches.pop(id(getattr(self, "oracle", None)), None)
+        if failures and state.active:
+            _summarize(self, failures)
         return result
 
-    on_trial_end.__wrapped__ = original  # type: ignore[attr-defined]
-    on_trial_end.__doc__ = original.__doc__
+    return on_search_end
+
+
+def _wrap_trial_reported(original: Callable[..., Any], state: _State) -> Callable[..., Any]:
+    def on_trial_end(self: Any, trial: Any) -> Any:
+        result = original(self, trial)  # keras-tuner's "Trial N Complete" report
+        if state.active:
+            _after_trial(getattr(self, "oracle", None), trial)
+        return result
+
     return on_trial_end
 
 
-def _after_trial(tuner: Any, trial: Any) -> None:
+def _after_trial(oracle: Any, trial: Any) -> None:
     """Explain the trial keras-tuner just reported as FAILED. Never raises."""
     if disabled_by_env():
         return
     try:
         from ktexplain.sources.live import failure_from_trial, trial_number_of
 
-        oracle = getattr(tuner, "oracle", None)
         trial_id = getattr(trial, "trial_id", None)
         ended = getattr(oracle, "trials", {}).get(trial_id, trial)
         if str(getattr(ended, "status", "")) != "FAILED":
@@ -525,10 +607,9 @@ def _after_trial(tuner: Any, trial: Any) -> None:
         failure = failure_from_trial(ended, trial_number_of(oracle, ended), oracle)
         if failure is None:
             return
-        record = _searches.get(id(tuner))
-        earlier = list(record.failures) if record is not None else []
-        if record is not None:
-            record.failures.append(failure)
+        record = _searches.setdefault(id(oracle), [])
+        earlier = list(record)
+        record.append(failure)
         _flush_standard_streams()
         repeated = _first_with_same_cause(earlier, failure)
         if repeated is not None:
@@ -567,6 +648,16 @@ def _summarize(tuner: Any, failures: Sequence[Failure]) -> None:
         else:
             header = f"ktexplain: {count} trial{'s' if count != 1 else ''} failed in this search"
         _flush_standard_streams()
-        _emit(failures, compact=False, header=header)
+        _emit(failures, compact=False, header=header, trials=_every_trial(tuner))
     except Exception as error:
         _say(f"ktexplain: could not summarize the failed trials ({_reason(error)})")
+
+
+def _every_trial(tuner: Any) -> list[Trial]:
+    """Every trial of the search with its status and values: the completed ones are what the
+    failures' region is judged against."""
+    from ktexplain.sources.live import trial_number_of, trial_record
+
+    oracle = getattr(tuner, "oracle", None)
+    trials = dict(getattr(oracle, "trials", {}) or {})
+    return [trial_record(trial, trial_number_of(oracle, trial)) for trial in trials.values()]

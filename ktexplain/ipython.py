@@ -11,10 +11,17 @@ was there before. In Jupyter the explanation is displayed as rich HTML with a pl
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ktexplain.failure import Report
+from ktexplain import hook
+from ktexplain.hook import is_jupyter
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ktexplain.failure import Report
+
+__all__ = ["attach", "detach", "display_reports", "is_jupyter", "load_ipython_extension"]
 
 ATTRIBUTE = "showtraceback"
 JUPYTER_WIDTH = 100
@@ -26,31 +33,21 @@ _CODE_FORMAT = (
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    from ktexplain import hook
-
     hook.install()
     if hook.installed():  # KTEXPLAIN=0 leaves everything alone
         attach(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    from ktexplain import hook
-
     detach(ipython)
     hook.uninstall()
 
 
-def is_jupyter(shell: Any) -> bool:
-    """A kernel (Jupyter, VS Code, Colab) rather than the terminal IPython."""
-    return "Terminal" not in type(shell).__name__ and hasattr(shell, "kernel")
-
-
 def attach(shell: Any) -> None:
-    from ktexplain import hook
-
     state = hook._state
     if state is None:
         return
+    state.display, state.detach = display_reports, detach
     current = shell.__dict__.get(ATTRIBUTE, _MISSING)
     if getattr(current, "__ktexplain__", False):
         if shell not in state.shells:
@@ -74,8 +71,6 @@ def attach(shell: Any) -> None:
 
 
 def detach(shell: Any) -> None:
-    from ktexplain import hook
-
     state = hook._state
     if state is not None and shell in state.shells:
         state.shells.remove(shell)

@@ -6,6 +6,7 @@ and a `PatternError` for each problem, naming the file, the TOML line and the pa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterable, Mapping
@@ -23,7 +24,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-DIALECTS = ("keras3", "keras2", "tf-op", "keras-tuner", "python")
+DIALECTS = ("keras3", "keras2", "jax", "torch", "tf-op", "keras-tuner", "python")
 HP_FIELDS = frozenset({"hp", "hp_value", "hp_space", "hp_suggestion"})
 STATIC_FIELDS = ("argument", "layer", "optimizer")
 TEMPLATE_KEYS = ("title", "rule", "fix", "fix_with_hp")
@@ -96,9 +97,19 @@ class Pattern:
         nothing, like Keras 3's bare ``IndexError: tuple index out of range``); their groups
         (often read from the user's code line) add to the message's.
 
-        A regex that runs past `MATCH_TIMEOUT` counts as no match: one bad user pattern must not
-        hang the explanation of a traceback the user is waiting for.
+        A regex that runs past `MATCH_TIMEOUT` counts as no match, and its pattern is skipped
+        from then on (said once on stderr): one bad user pattern must not hang the explanation
+        of a traceback the user is waiting for, nor cost that time on every message.
         """
+        if self.id in _timed_out:
+            return None
+        try:
+            return self._search(exception_type, message, frames_text)
+        except TimeoutError:
+            _skip_timed_out(self)
+            return None
+
+    def _search(self, exception_type: str, message: str, frames_text: str) -> dict[str, str] | None:
         # A message pasted without its type ("") is judged by its words alone.
         short_type = exception_type.rsplit(".", 1)[-1]
         if self.exception_types and short_type and short_type not in self.exception_types:
@@ -114,12 +125,34 @@ class Pattern:
         return None if from_frames is None else {**from_frames, **groups}
 
 
+_timed_out: set[str] = set()  # user patterns skipped from now on
+_reported: set[str] = set()
+
+
+def _skip_timed_out(pattern: Pattern) -> None:
+    """A user's pattern that timed out is skipped from then on. A shipped one only misses this
+    message: a machine busy training can push an honest regex past the timeout, and losing a
+    shipped pattern for the rest of a long-lived process would cost more than one slow search."""
+    shipped = bool(pattern.source) and Path(pattern.source).parent == builtin_dir()
+    if not shipped:
+        _timed_out.add(pattern.id)
+    if pattern.id in _reported:
+        return
+    _reported.add(pattern.id)
+    where = f" ({pattern.source})" if pattern.source else ""
+    what = "skipped for this message" if shipped else "skipped"
+    with contextlib.suppress(Exception):  # a closed stderr must not stop the explanation
+        print(
+            f"ktexplain: pattern {pattern.id}{where} timed out; {what} "
+            f"(a regex ran past {MATCH_TIMEOUT} s)",
+            file=sys.stderr,
+        )
+
+
 def _first_match(compiled: tuple[Any, ...], text: str) -> dict[str, str] | None:
+    """Raises TimeoutError when a regex runs past `MATCH_TIMEOUT`."""
     for pattern in compiled:
-        try:
-            found = pattern.search(text, timeout=MATCH_TIMEOUT)
-        except TimeoutError:
-            continue
+        found = pattern.search(text, timeout=MATCH_TIMEOUT)
         if found is not None:
             return {k: v for k, v in found.groupdict().items() if v is not None}
     return None

@@ -214,3 +214,44 @@ def test_a_user_directory_overrides_a_shipped_pattern_by_id(tmp_path):
     db = load_database([builtin_dir(), tmp_path])
     (found,) = [p for p in db.patterns if p.id == shipped.id]
     assert found.title == "A good pattern"
+
+
+def test_a_pattern_that_timed_out_is_skipped_afterwards_and_said_once(tmp_path, capsys):
+    text = (
+        'category = "optimizer"\n[[pattern]]\nid = "evil-alternation"\ntitle = "t"\n'
+        "dialects = [\"keras3\"]\nregex = ['(.|..)+\\d{9}']\n"
+    )
+    (pattern,), errors = load_file(_write(tmp_path, "evil.toml", text))
+    assert errors == []
+    message = "Invalid value for argument `filters`. Expected a strictly positive value. " * 2
+    assert pattern.search("ValueError", message) is None
+    started = time.monotonic()
+    for _ in range(20):
+        assert pattern.search("ValueError", message) is None
+    assert time.monotonic() - started < 0.25  # skipped: not one more timeout
+    err = capsys.readouterr().err
+    assert err.count("pattern evil-alternation") == 1 and "timed out; skipped" in err
+
+
+def test_a_shipped_pattern_that_timed_out_once_is_not_lost(monkeypatch, capsys):
+    """A busy machine can push an honest regex past the timeout: a shipped pattern misses that
+    message only, and matches the next one."""
+    from ktexplain import patterns
+
+    shipped = next(p for p in SHIPPED.patterns if p.examples)
+    example = shipped.examples[0]
+    real_first_match = patterns._first_match
+    calls = []
+
+    def slow_once(compiled, text):
+        calls.append(text)
+        if len(calls) == 1:
+            raise TimeoutError
+        return real_first_match(compiled, text)
+
+    monkeypatch.setattr(patterns, "_first_match", slow_once)
+    frames = example.frames
+    assert shipped.search("", example.message, frames) is None  # that message: no match
+    assert shipped.search("", example.message, frames) is not None  # the next one matches
+    err = capsys.readouterr().err
+    assert err.count(f"pattern {shipped.id}") == 1 and "skipped for this message" in err

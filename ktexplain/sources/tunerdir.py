@@ -141,7 +141,8 @@ def judge_metrics(metrics: dict[str, float]) -> ExceptionRecord | None:
 def _last_metrics(data: dict[str, Any]) -> dict[str, float]:
     """Each metric's last observed value: ``metrics.metrics[name].observations[-1].value[0]``."""
     out: dict[str, float] = {}
-    metrics = (data.get("metrics") or {}).get("metrics") or {}
+    outer = data.get("metrics")
+    metrics = outer.get("metrics") if isinstance(outer, dict) else None
     if not isinstance(metrics, dict):
         return out
     for name, record in metrics.items():
@@ -173,9 +174,13 @@ def _trial(
 ) -> Trial:
     """`spaces` caches the space by its names: every trial of a run repeats the same one, and
     within one project a name keeps its first definition (keras-tuner returns it)."""
-    hyperparameters = data.get("hyperparameters") or {}
+    hyperparameters = data.get("hyperparameters")
+    if not isinstance(hyperparameters, dict):
+        hyperparameters = {}  # a damaged trial.json: no values rather than a crash
     values = hyperparameters.get("values") or {}
     raw_space = hyperparameters.get("space") or []
+    if not isinstance(raw_space, list):
+        raw_space = []
     key = _space_key(raw_space) if spaces is not None else ""
     space = spaces.get(key) if spaces is not None else None
     if space is None:

@@ -63,7 +63,10 @@ print("=== SEARCH WITH KTEXPLAIN", file=sys.stderr, flush=True)
 run("explained")
 ktexplain.uninstall()
 base = sys.modules["keras_tuner.src.engine.base_tuner"].BaseTuner
-patched = [name for name in ("search", "on_trial_end") if hasattr(vars(base)[name], "__wrapped__")]
+display = sys.modules["keras_tuner.src.engine.oracle"].Display
+watched = [(base, "search"), (base, "on_search_begin"), (base, "on_search_end")]
+watched += [(base, "on_trial_end"), (display, "on_trial_end")]
+patched = [name for owner, name in watched if hasattr(vars(owner)[name], "__wrapped__")]
 print(f"PATCHED AFTER UNINSTALL {patched!r}", flush=True)
 print("=== SEARCH AFTER UNINSTALL", flush=True)
 print("=== SEARCH AFTER UNINSTALL", file=sys.stderr, flush=True)
