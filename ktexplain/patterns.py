@@ -211,7 +211,10 @@ def default_dirs(extra: Iterable[Path] = ()) -> list[Path]:
     return dirs
 
 
-def load_database(dirs: Iterable[Path] | None = None) -> Database:
+def load_database(dirs: Iterable[Path] | None = None, strict: bool = False) -> Database:
+    """`strict` compiles and checks every regex now. Otherwise the shipped patterns (checked by
+    the test suite) compile each regex the first time it is searched: a traceback that only
+    ValueError patterns can match never pays for compiling the others."""
     patterns: list[Pattern] = []
     errors: list[PatternError] = []
     seen: dict[str, str] = {}
@@ -226,7 +229,7 @@ def load_database(dirs: Iterable[Path] | None = None) -> Database:
                 errors.append(PatternError(str(place), "no such pattern file or directory"))
             continue
         for path in files:
-            loaded, problems = load_file(path)
+            loaded, problems = load_file(path, lazy=not strict and place == builtin_dir())
             errors.extend(problems)
             for pattern in loaded:
                 if pattern.id in seen:
@@ -237,11 +240,11 @@ def load_database(dirs: Iterable[Path] | None = None) -> Database:
     return Database(tuple(patterns), tuple(errors))
 
 
-def load_file(path: Path) -> tuple[list[Pattern], list[PatternError]]:
+def load_file(path: Path, lazy: bool = False) -> tuple[list[Pattern], list[PatternError]]:
     name = str(path)
     try:
         raw = path.read_bytes().decode("utf-8")
-        data = tomllib.loads(raw)
+        data = _parse_toml(raw)
     except UnicodeDecodeError as exc:
         return [], [PatternError(name, f"not UTF-8 ({exc.reason})")]
     except tomllib.TOMLDecodeError as exc:
@@ -257,17 +260,18 @@ def load_file(path: Path) -> tuple[list[Pattern], list[PatternError]]:
         return [], [PatternError(name, "`pattern` must be an array of tables ([[pattern]])")]
     patterns: list[Pattern] = []
     errors: list[PatternError] = []
+    header_lines = _entry_lines(raw)
     for index, entry in enumerate(entries):
-        line = _entry_line(raw, index)
+        line = header_lines[index] if index < len(header_lines) else None
         try:
-            patterns.append(_build(entry, category, name))
+            patterns.append(_build(entry, category, name, lazy))
         except ValueError as exc:
             pid = entry.get("id") if isinstance(entry, dict) else None
             errors.append(PatternError(name, str(exc), line=line, pattern_id=pid))
     return patterns, errors
 
 
-def _build(entry: Any, category: str, source: str) -> Pattern:
+def _build(entry: Any, category: str, source: str, lazy: bool = False) -> Pattern:
     if not isinstance(entry, dict):
         raise ValueError("a pattern must be a table")
     pid = entry.get("id")
@@ -281,13 +285,13 @@ def _build(entry: Any, category: str, source: str) -> Pattern:
         raw_regexes = [raw_regexes]
     if not raw_regexes or not all(isinstance(r, str) for r in raw_regexes):
         raise ValueError("`regex` must be a string or a non-empty list of strings")
-    compiled, groups = _compile_all(raw_regexes, "regex")
+    compiled, groups = _compile_all(raw_regexes, "regex", lazy)
     raw_frames = entry.get("frames", [])
     if isinstance(raw_frames, str):
         raw_frames = [raw_frames]
     if not isinstance(raw_frames, list) or not all(isinstance(r, str) for r in raw_frames):
         raise ValueError("`frames` must be a string or a list of strings")
-    frame_compiled, frame_groups = _compile_all(raw_frames, "frames")
+    frame_compiled, frame_groups = _compile_all(raw_frames, "frames", lazy)
     if frame_compiled:
         groups = groups | frame_groups
     dialects = tuple(entry.get("dialects", ()))
@@ -342,7 +346,7 @@ def _build(entry: Any, category: str, source: str) -> Pattern:
             )
         )
     hints = tuple(entry.get("hyperparameter_hint", ()))
-    for hint in hints:
+    for hint in hints if not lazy else ():
         try:
             regex.compile(hint)
         except regex.error as exc:
@@ -371,17 +375,138 @@ def _build(entry: Any, category: str, source: str) -> Pattern:
     )
 
 
-def _compile_all(sources: list[str], key: str) -> tuple[list[Any], set[str]]:
-    """Compile each regex; the groups every one of them has (what templates may rely on)."""
-    compiled = []
+_GROUP_NAME = regex.compile(r"\(\?P?<(?P<name>[A-Za-z_]\w*)>")
+
+
+class _LazyRegex:
+    """A shipped regex, compiled the first time it is searched (compiling ~350 `regex`
+    patterns costs more than the rest of explaining a traceback), and not even then when the
+    text lacks a phrase every match must contain (`required_literal`)."""
+
+    __slots__ = ("_compiled", "_literal", "pattern")
+
+    def __init__(self, source: str) -> None:
+        self.pattern = source
+        self._literal: str | bool | None = False  # False: not worked out yet
+        self._compiled: Any = None
+
+    @property
+    def literal(self) -> str | None:
+        if self._literal is False:
+            self._literal = required_literal(self.pattern)
+        return self._literal  # type: ignore[return-value]
+
+    def search(self, text: str, timeout: float | None = None) -> Any:
+        literal = self.literal
+        if literal is not None and literal not in text:
+            return None
+        if self._compiled is None:
+            self._compiled = regex.compile(self.pattern)
+        return self._compiled.search(text, timeout=timeout)
+
+
+_LITERAL_ESCAPES = frozenset(".^$*+?()[]{}|\\/-'\"`:=,<>!#%&@~;_ ")
+_MIN_LITERAL = 6
+
+
+def required_literal(source: str) -> str | None:
+    """The longest run of plain text that every match of `source` contains, or None.
+
+    Conservative by construction: only text at the top level of the expression counts (nothing
+    inside a group, a class or an alternation), a character followed by a quantifier is cut, and
+    a top-level ``|`` or an inline flag means no literal at all. A wrong answer would hide a match,
+    so anything unusual gives None; the test suite checks every example with and without it."""
+    if source.startswith("(?") and not source.startswith(("(?:", "(?P", "(?=", "(?!", "(?<")):
+        return None  # inline flags, e.g. (?i)
+    runs: list[str] = []
+    run: list[str] = []
+    depth = 0
+    i = 0
+    n = len(source)
+
+    def cut() -> None:
+        if run:
+            runs.append("".join(run))
+            run.clear()
+
+    while i < n:
+        char = source[i]
+        if char == "\\" and i + 1 < n:
+            escaped = source[i + 1]
+            if depth == 0 and escaped in _LITERAL_ESCAPES:
+                literal: str | None = escaped
+            else:
+                literal = None
+            i += 2
+        elif char == "[":
+            # A character class: skip to its closing bracket (a ] first in the class is literal).
+            j = i + 1
+            if j < n and source[j] == "^":
+                j += 1
+            if j < n and source[j] == "]":
+                j += 1
+            while j < n and source[j] != "]":
+                j += 2 if source[j] == "\\" else 1
+            i = j + 1
+            literal = None
+        elif char == "(":
+            depth += 1
+            i += 1
+            literal = None
+        elif char == ")":
+            depth -= 1
+            i += 1
+            literal = None
+        elif char == "|":
+            if depth == 0:
+                return None
+            i += 1
+            literal = None
+        elif char in ".^$":
+            i += 1
+            literal = None
+        elif char in "*+?{":
+            # A quantifier: the character before it may be absent or repeated.
+            if run:
+                run.pop()
+            cut()
+            if char == "{":
+                close = source.find("}", i)
+                i = n if close < 0 else close + 1
+            else:
+                i += 1
+            if i < n and source[i] in "?+":
+                i += 1
+            continue
+        else:
+            literal = char if depth == 0 else None
+            i += 1
+        if literal is None:
+            cut()
+        else:
+            # A literal followed by a quantifier is handled when the quantifier is read.
+            run.append(literal)
+    cut()
+    best = max(runs, key=len, default="")
+    return best if len(best) >= _MIN_LITERAL else None
+
+
+def _compile_all(sources: list[str], key: str, lazy: bool = False) -> tuple[list[Any], set[str]]:
+    """Compile each regex (or wrap it to compile on first use); the groups every one of them
+    has (what templates may rely on)."""
+    compiled: list[Any] = []
     groups: set[str] | None = None
     for source in sources:
-        try:
-            pattern = regex.compile(source)
-        except regex.error as exc:
-            raise ValueError(f"{key} does not compile: {exc}") from None
-        compiled.append(pattern)
-        names = set(pattern.groupindex)
+        if lazy:
+            compiled.append(_LazyRegex(source))
+            names = set(_GROUP_NAME.findall(source))
+        else:
+            try:
+                pattern = regex.compile(source)
+            except regex.error as exc:
+                raise ValueError(f"{key} does not compile: {exc}") from None
+            compiled.append(pattern)
+            names = set(pattern.groupindex)
         groups = names if groups is None else groups & names
     return compiled, groups or set()
 
@@ -395,12 +520,48 @@ def _toml_error_line(message: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def _entry_line(raw: str, index: int) -> int | None:
-    """The line of the index-th ``[[pattern]]`` header, for error messages."""
-    count = -1
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if line.strip() == "[[pattern]]":
-            count += 1
-            if count == index:
-                return number
-    return None
+def _cache_dir() -> Path | None:
+    """Where parsed pattern files are kept (``KTEXPLAIN_CACHE``, else the XDG cache); ``0``
+    turns the cache off."""
+    chosen = os.environ.get("KTEXPLAIN_CACHE")
+    if chosen == "0":
+        return None
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "ktexplain" / "patterns"
+
+
+def _parse_toml(raw: str) -> Any:
+    """`tomllib` is pure Python and the shipped files are large: a file's parsed form is kept
+    as JSON under the digest of its text, so an unchanged file is parsed once per machine."""
+    import hashlib
+    import json
+
+    cache = _cache_dir()
+    cached = None
+    if cache is not None:
+        cached = cache / f"{hashlib.sha256(raw.encode()).hexdigest()[:32]}.json"
+        try:
+            return json.loads(cached.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass
+    data = tomllib.loads(raw)
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(partial, cached)
+        except (OSError, TypeError, ValueError):
+            pass  # a read-only home or a value JSON cannot hold: parse again next time
+    return data
+
+
+def _entry_lines(raw: str) -> list[int]:
+    """The line of each ``[[pattern]]`` header, for error messages."""
+    return [
+        number
+        for number, line in enumerate(raw.splitlines(), start=1)
+        if line.strip() == "[[pattern]]"
+    ]

@@ -173,10 +173,8 @@ def catalogue() -> str:
         import catalogue_coverage
     except ImportError:
         return "No catalogue (catalogue/messages.jsonl) in this checkout."
-    markdown = getattr(catalogue_coverage, "markdown", None)
-    if markdown is None:
-        return "catalogue_coverage.py has no Markdown output."
-    return str(markdown())
+    families = catalogue_coverage.load_catalogue()
+    return str(catalogue_coverage.markdown(catalogue_coverage.evaluate(families))).strip()
 
 
 def real_texts() -> str:

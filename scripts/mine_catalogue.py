@@ -422,7 +422,17 @@ def python_messages(source: str) -> Iterator[tuple[str, str, str]]:
                 else:
                     continue
                 seen.add(id(node))
-                text = Templater(dict(assigns)).render(msg)
+                templater = Templater(dict(assigns))
+                text = templater.render(msg)
+                if owner_name != "warnings":
+                    # logging.warning("%s is deprecated ...", name): the arguments fill the
+                    # printf holes at log time.
+                    extra = args[args.index(msg) + 1 :]
+                    if _call_name(node.func) == "log_first_n":
+                        extra = extra[1:]  # (level, msg, n, *args)
+                    fmt = templater._literal(msg)
+                    if fmt is not None and _PCT.search(fmt):
+                        text = templater._percent(fmt, list(extra), {})
                 if not text:
                     continue
                 if owner_name == "warnings":
@@ -494,13 +504,38 @@ def so_strings(stream: io.BufferedIOBase) -> Iterator[str]:
         yield m.group().decode("ascii")
 
 
+# Of the candidates above, only the op messages that carry one of the five causes' invariant
+# phrase and that a Keras model actually runs into are kept as families. Generic kernel
+# checks (`Shape must be rank 0 but is rank`, `min_filter must be rank 0`, MKL / MLIR verifier
+# texts, `PartialTensorShape: Incompatible shapes during merge`, …) are dropped: they say
+# nothing a pattern could explain.
+SO_FAMILIES = re.compile(
+    r"^(Negative dimension size caused by subtracting|Computed output size would be negative"
+    r"|Received a label value of|Matrix size-incompatible|Incompatible shapes: "
+    r"|logits and labels must (be broadcastable|have the same first dimension"
+    r"|be either 2-dimensional)|Input to reshape is a tensor with"
+    r"|(_Mkl)?ConcatOp : (Dimensions of inputs|Ranks of all input tensors) should match"
+    r"|Input batch dimensions must be broadcastable|Dimensions must be equal, but are"
+    r"|input depth must be evenly divisible by filter depth"
+    r"|Depth of input must be a multiple of depth of filter"
+    r"|Current implementation does not yet support strides in the batch and depth"
+    r"|Sliding window ksize must be positive)"
+)
+
+
 def keep_so(text: str) -> bool:
     return bool(
         SO_KEEP.search(text)
         and not SO_DROP.search(text)
         and re.search(r"[A-Za-z]{3,} [A-Za-z]{2,}", text)
         and len(text) < 300
+        and SO_FAMILIES.search(text.lstrip(": "))
     )
+
+
+def so_is_fragment(text: str) -> bool:
+    """A `StrCat` piece (TensorFlow appends the values at run time), not a whole message."""
+    return text != text.rstrip() or text.rstrip()[-1:] in (":", "(", "[", "=", ",")
 
 
 _SO_SPEC = re.compile(r"%(?:[-#0 +]*\d*(?:\.\d+)?(?:l{0,2}|z|j)?[dius]|%)")
@@ -615,6 +650,182 @@ def kebab(text: str, words: int = 8) -> str:
     return "-".join(tokens[:words]) or "message"
 
 
+# --------------------------------------------------------------------------------------------
+# Grouping templates into families
+# --------------------------------------------------------------------------------------------
+_MODULE_ALIASES = re.compile(
+    r"\b(?:tensorflow\.python\.keras|tensorflow\.keras|tf\.keras|tf_keras|TF-Keras|tf-keras)\b"
+)
+_WORD = re.compile(r"[A-Za-z0-9_]+")
+
+
+def canon_words(text: str) -> list[str]:
+    """The words of a message with module paths, quoting and punctuation normalised away:
+    `from keras.src.utils import x`, `from tf_keras.src.utils import x` and `from keras.utils
+    import x` give the same words; so do backticks, quotes, trailing dots and spacing."""
+    text = _MODULE_ALIASES.sub("keras", text)
+    text = re.sub(r"\.(?:src|python)\.", ".", text)
+    return _WORD.findall(text)
+
+
+HOLE_WORD = "#"
+
+
+def skeleton(template: str) -> list[str]:
+    """Lower-case words of the literal text, `#` for each hole (leading/trailing holes dropped)."""
+    words: list[str] = []
+    runs = literal_runs(printf_to_holes(template))
+    for index, run in enumerate(runs):
+        if index:
+            words.append(HOLE_WORD)
+        words.extend(w.lower() for w in canon_words(run))
+    while words and words[0] == HOLE_WORD:
+        words.pop(0)
+    while words and words[-1] == HOLE_WORD:
+        words.pop()
+    return words
+
+
+# The same fault worded differently across versions, where the wordings share too short a
+# leading phrase to be grouped automatically: (family key, regex over the skeleton text).
+MERGES: list[tuple[str, str]] = [
+    ("expected-ndim", r"incompatible with (the )?layer (# )?expected ndim # found ndim"),
+    ("expected-min-ndim", r"incompatible with (the )?layer (# )?expected min_ndim # found ndim"),
+    ("expected-max-ndim", r"incompatible with (the )?layer (# )?expected max_ndim # found ndim"),
+    (
+        "expected-axis-value",
+        r"incompatible with (the )?layer (# )?expected axis # of input shape"
+        r" to have value",
+    ),
+    (
+        "expected-shape",
+        r"^input # (of layer # is|is) incompatible with (the )?layer (# )?expected"
+        r" shape",
+    ),
+    ("expects-n-inputs", r"^layer # expects # input(s)? (s )?but it received"),
+    ("channel-dimension-undefined", r"^the channel dimension of the inputs"),
+    ("concatop-dimensions-should-match", r"^_?(mkl)?concatop dimensions of inputs should match"),
+    ("concatop-ranks-should-match", r"^_?(mkl)?concatop ranks of all input tensors should match"),
+    ("state-expected-shape", r"^state # is incompatible with layer # expected shape"),
+    ("could-not-interpret-loss", r"^could not interpret loss (function )?identifier"),
+    (
+        "no-loss-to-optimize",
+        r"^the model cannot be (compiled|trained|run) because it has no loss"
+        r" to optimize",
+    ),
+    ("lr-deprecated", r"^(the )?lr (argument )?is deprecated"),
+    (
+        "clipnorm-global-clipnorm",
+        r"(at most|only) one of clipnorm (clipvalue )?and global_clipnorm"
+        r"|cannot accept both clipnorm and global_clipnorm",
+    ),
+    ("kwarg-deprecated-new-optimizer", r"^# is deprecated in the new (tf )?keras optimizer"),
+    (
+        "units-positive-integer",
+        r"^received an invalid value for (argument )?units expected a"
+        r" positive integer",
+    ),
+    ("relu-max-value-negative", r"^max_value of (a )?relu layer cannot be"),
+    ("relu-negative-slope-negative", r"^negative_slope of (a )?relu layer cannot be"),
+    ("relu-threshold-negative", r"^threshold of a relu layer cannot be"),
+    (
+        "dropout-rate-range",
+        r"^(rate|invalid value # received for rate|invalid value received for"
+        r" argument rate) .*(range 0 1|between 0 and 1)",
+    ),
+    (
+        "padding-valid-same",
+        r"^(argument )?padding must be (either )?(one of )?(valid or same|same"
+        r" or valid)",
+    ),
+    (
+        "data-format-channels",
+        r"data_format must be (in )?(channels_last or channels_first"
+        r"|channels_first or channels_last)|^invalid data_format # expected",
+    ),
+    ("decay-negative", r"^decay cannot be less than 0"),
+    ("optimizer-cannot-recognize-variable", r"optimizer cannot recognize variable"),
+    ("must-be-an-int", r"^# must be an int (found|received)"),
+    ("sampling-greater-than-max", r"min_value # is greater than the max_value"),
+]
+_MERGES = [(key, re.compile(rx)) for key, rx in MERGES]
+
+
+def _common_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def group_skeletons(
+    skeletons: list[tuple[str, ...]],
+) -> tuple[dict[tuple[str, ...], int], dict[int, str]]:
+    """skeleton → family number. Equal skeletons are one family; so are the ones an entry of
+    MERGES names, and two wordings that share a leading phrase of at least six words covering
+    three quarters of the shorter one (`… expected a positive integer, got 0` and `… expected
+    a positive integer. Received: units=0`)."""
+    unique = sorted(set(skeletons))
+    parent = list(range(len(unique)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(i: int, j: int) -> None:
+        parent[find(i)] = find(j)
+
+    merged: dict[str, int] = {}
+    forced: set[int] = set()
+    for i, sk in enumerate(unique):
+        text = " ".join(sk)
+        for key, rx in _MERGES:
+            if rx.search(text):
+                forced.add(i)
+                if key in merged:
+                    union(i, merged[key])
+                else:
+                    merged[key] = i
+                break
+    for i, a in enumerate(unique):
+        if i in forced:
+            continue
+        for j in range(i + 1, len(unique)):
+            b = unique[j]
+            if j in forced:
+                continue
+            n = _common_prefix(a, b)
+            if n >= 6 and n >= 0.75 * min(len(a), len(b)):
+                union(i, j)
+    names = {find(i): key for key, i in merged.items()}
+    return {sk: find(i) for i, sk in enumerate(unique)}, names
+
+
+def common_phrase(texts: list[str]) -> str:
+    """The longest run of words (no hole inside) that every template contains, in the words
+    and case of the first one."""
+    runs_of = []
+    for text in texts:
+        runs = [canon_words(r) for r in literal_runs(printf_to_holes(text))]
+        runs_of.append([" " + " ".join(w.lower() for w in run) + " " for run in runs if run])
+    best: list[str] = []
+    for run in (canon_words(r) for r in literal_runs(printf_to_holes(texts[0]))):
+        for size in range(len(run), len(best), -1):
+            for start in range(len(run) - size + 1):
+                gram = " " + " ".join(w.lower() for w in run[start : start + size]) + " "
+                if all(any(gram in r for r in runs) for runs in runs_of):
+                    best = run[start : start + size]
+                    break
+            else:
+                continue
+            break
+    return " ".join(best) if best else invariant_of(texts[0])
+
+
 # Relevance. The catalogue keeps a few hundred families, not every raise in Keras: a message is
 # kept when the category rules put it in one of the five causes, or it is a keras-tuner
 # message (tuner usage), or a clear environment problem. IRRELEVANT drops internals first.
@@ -711,20 +922,291 @@ CATEGORY_RULES: list[tuple[str, str]] = [
 ]
 _CATEGORY_RULES = [(cat, re.compile(rx, re.I)) for cat, rx in CATEGORY_RULES]
 
-# Families the keyword rules get wrong, by family id → category.
-OVERRIDES: dict[str, str] = {}
+# Families the keyword rules get wrong: (regex over the family's invariant phrase, category,
+# reason). Each reason cites the labelling conventions of /work/shared/corpus/README.md
+# ("conventions"): a family is one of the five only when its cause is the data's shape, an
+# invalid hyperparameter value, a layer's own rule, an activation / loss / output mismatch, or
+# optimizer parameters. Setup, bookkeeping and API misuse are `other` (`tuner-usage` for
+# keras-tuner's own), missing packages or files `environment`.
+OVERRIDES: list[tuple[str, str, str]] = [
+    # --- said to be a loss/activation problem because the text says "loss"
+    (
+        r"^no loss to optimize|has no loss to optimize",
+        "other",
+        "compile() was called without a loss (or fit() before compile): setup, not a loss/output"
+        " mismatch (conventions: other)",
+    ),
+    (
+        r"^Could not interpret loss_weights argument",
+        "other",
+        "a malformed compile(loss_weights=…) argument is API misuse, not a loss/output mismatch",
+    ),
+    (
+        r"^in the loss argument but they can t be found",
+        "other",
+        "dict keys of compile(loss=…) that name no output: output-name bookkeeping (conventions:"
+        " other)",
+    ),
+    (
+        r"^Invalid value for argument reduction",
+        "other",
+        "a misspelt `reduction` of a loss object is a typo that is none of the five",
+    ),
+    # --- the label/loss rows the conventions name explicitly
+    (
+        r"^Received a label value of",
+        "activation",
+        "conventions, activation: `Received a label value of X which is outside the valid range"
+        " of [0, N)` (the output layer has fewer units than classes)",
+    ),
+    (
+        r"^expected y_pred shape to be batch_size num_classes|expected y_pred shape to be",
+        "activation",
+        "a one-unit output with a categorical loss (`Consider using binary_crossentropy and a"
+        " sigmoid`): a loss/output mismatch",
+    ),
+    (
+        r"This axis has size 1 The softmax operation",
+        "activation",
+        "softmax over a one-unit output always gives 1: an activation/output mismatch",
+    ),
+    (
+        r"^while using as loss",
+        "data-shape",
+        "integer labels with categorical_crossentropy (`expects targets to be binary matrices`):"
+        " the label shape vs the loss, the mirror of `one-hot labels with a sparse loss`",
+    ),
+    (
+        r"should equal rank of logits minus 1",
+        "data-shape",
+        "labels' rank vs logits' rank: conventions, data-shape `label shape vs output shape` /"
+        " one-hot labels with a sparse loss",
+    ),
+    # --- optimizer parameters that the rules put elsewhere
+    (
+        r"^Unexpected keyword argument passed to optimizer",
+        "optimizer",
+        "an argument the optimizer does not take (`lr`, `decay`, …): conventions, optimizer"
+        " (deprecated `lr` and `decay` arguments)",
+    ),
+    (
+        r"is not a valid argument kwargs should be empty",
+        "optimizer",
+        "an argument the new optimizer does not take (`decay`, …): conventions, optimizer",
+    ),
+    (
+        r"^gradient_accumulation_steps must be an integer",
+        "optimizer",
+        "an optimizer constructor argument out of range: optimizer parameters",
+    ),
+    # --- optimizer bookkeeping and setup, not its parameters
+    (
+        r"optimizer-cannot-recognize-variable",
+        "other",
+        "one optimizer reused across models (built outside the model-building function): setup,"
+        " not an optimizer parameter",
+    ),
+    (
+        r"^to override does not match the length of",
+        "other",
+        "optimizer state vs model variables when loading/overriding: bookkeeping",
+    ),
+    (
+        r"^Cannot add duplicate optimizer variable",
+        "other",
+        "optimizer variable bookkeeping under sharding: not a parameter",
+    ),
+    (
+        r"but is being saved in TensorFlow format",
+        "other",
+        "saving a model's weights with its optimizer: file/saving, not a parameter",
+    ),
+    (
+        r"^Learning rate schedule must override",
+        "other",
+        "a custom LearningRateSchedule subclass without __call__: API misuse",
+    ),
+    (
+        r"^Missing learning rate please set self learning_rate",
+        "other",
+        "a custom optimizer subclass that sets no learning rate: API misuse",
+    ),
+    (
+        r"^keras compat v1 keras Optimizer|compat v1 keras Optimizer",
+        "other",
+        "a TF1 optimizer object in eager mode: environment/API, not a parameter value",
+    ),
+    (
+        r"^You must compile (a|your) model before",
+        "other",
+        "fit() before compile(): setup (conventions: other)",
+    ),
+    # --- keras-tuner search-space definitions the rules call tuner usage
+    (
+        r"^Can contain only int float str or bool",
+        "hyperparameter-value",
+        "conventions, hyperparameter-value: a Choice of values of an unsupported type",
+    ),
+    (
+        r"^ordered must be False for non numeric types",
+        "hyperparameter-value",
+        "an invalid hp.Choice definition (ordered=True on strings)",
+    ),
+    (
+        r"^values must be provided$",
+        "hyperparameter-value",
+        "hp.Choice without values: an invalid hp definition",
+    ),
+    (
+        r"^does not exist$",
+        "hyperparameter-value",
+        "hp.get() of a name never defined: conventions, `an undefined hyperparameter name`",
+    ),
+    (
+        r"^is currently inactive$|^is not currently active$",
+        "hyperparameter-value",
+        "hp.get() of a conditional hyperparameter outside its condition: an invalid hp use",
+    ),
+    (
+        r"HyperParameter type not recognized|^Unrecognized HyperParameter type",
+        "tuner-usage",
+        "deserialising a hyperparameter config of an unknown class: tuner bookkeeping",
+    ),
+    (
+        r"^If you set (allow|tune)_new_entries False",
+        "tuner-usage",
+        "tuner arguments that contradict each other: tuner setup",
+    ),
+    (
+        r"^The filters argument must be a regex string",
+        "other",
+        "`filters` of a weight-selection API (regex strings), not Conv filters",
+    ),
+    # --- TensorFlow conv internals: the input's rank / channels, not a hyperparameter
+    (
+        r"n was estimated as len filters shape 2|filters shape rank|^input shape rank must be"
+        r"|When num_spatial_dims is not set",
+        "layer-constraint",
+        "tf.nn.convolution's rank checks: the input's ndim vs the kernel (conventions,"
+        " layer-constraint: expected ndim)",
+    ),
+    (
+        r"channel count must be compatible with filters|input channels does not match filters",
+        "data-shape",
+        "the input's channel count vs the kernel's: conventions, data-shape (input feature count)",
+    ),
+    (
+        r"input depth must be evenly divisible by filter depth"
+        r"|Depth of input must be a multiple of depth of filter",
+        "data-shape",
+        "the input's channel count vs the kernel's: conventions, data-shape (input feature count)",
+    ),
+    (
+        r"cropping must be greater than the input|must be greater than the input length"
+        r"|cropping parameter of Cropping",
+        "data-shape",
+        "cropping larger than the input: like too much downsampling for the image size"
+        " (conventions, data-shape)",
+    ),
+    # --- a zero / negative size is a value invalid in itself; the rules say layer-constraint
+    (
+        r"^The argument (kernel_size|strides) cannot contain|^all values of (strides|dilation_rate)"
+        r" must be positive|^dilation_rate must be positive",
+        "hyperparameter-value",
+        "a size of 0 or below is a value invalid in itself (conventions, hyperparameter-value:"
+        " `filters or units of 0`); layer-constraint is the tuple's length",
+    ),
+    (
+        r"^input_dim must be a positive integer",
+        "hyperparameter-value",
+        "Embedding input_dim ≤ 0: a value invalid in itself (conventions, hyperparameter-value)",
+    ),
+    # --- a combination of valid values: the layer's rule, not an invalid value
+    (
+        r"^The number of filters must be evenly divisible by the number of groups",
+        "layer-constraint",
+        "filters and groups are each valid, their combination is not: conventions,"
+        " layer-constraint `an unsupported argument combination`",
+    ),
+    (
+        r"^Inputs have incompatible shapes Received shapes",
+        "layer-constraint",
+        "Add/Multiply/… inputs of different widths: the merge layer's own rule (as the captured"
+        " scenario layer-residual-add-width is labelled)",
+    ),
+    # --- not a failure, or tf.nn internals a Keras layer never reaches
+    (
+        r"In TensorFlow 2 x dropout uses dropout rate instead of keep_prob",
+        "other",
+        "a warning for a valid rate above 0.5 (keep_prob confusion): nothing is invalid",
+    ),
+    (
+        r"^rate must have known shape|^rate must be rank 1|^dilation_rate shape rank must be 1"
+        r"|^filter_shape must be specified for|^Cannot estimate num_spatial_dims",
+        "other",
+        "tf.nn argument checks (tensor-valued rate, with_space_to_batch) that Keras layers never"
+        " trigger: API misuse",
+    ),
+    # --- data the model does not expect
+    (
+        r"^expects-n-inputs$",
+        "data-shape",
+        "more/fewer arrays than the model has inputs: the data disagrees with the model",
+    ),
+    (
+        r"^but received input has shape",
+        "data-shape",
+        "Embedding input_length vs the data's sequence length: the data's shape",
+    ),
+    (
+        r"^When passing a dataset to a Keras model the arrays must be at least rank 1",
+        "data-shape",
+        "scalar arrays passed as data: the data's shape",
+    ),
+    (
+        r"^Unable to concatenate|^Attempted to concatenate unsupported object|^The inner dense"
+        r" shapes",
+        "other",
+        "concatenating predict() batch outputs (training_utils_v1): an internal aggregation error",
+    ),
+    (
+        r"^Unknown parameter$",
+        "hyperparameter-value",
+        "kerastuner 1.0's hp lookup of a name never defined: conventions, `an undefined"
+        " hyperparameter name`",
+    ),
+    (
+        r"keras optimizers legacy is not supported in Keras 3",
+        "environment",
+        "a tf.keras legacy optimizer with Keras 3 installed: a version mismatch (conventions:"
+        " environment and import errors), not an optimizer parameter",
+    ),
+    (
+        r"must be a vector of length x shape axis",
+        "other",
+        "ops.batch_normalization's own argument check: not a Keras layer's rule users hit",
+    ),
+]
+_OVERRIDES = [(re.compile(rx, re.I), category, reason) for rx, category, reason in OVERRIDES]
+USED_OVERRIDES: set[str] = set()
 
 
-def classify(family_id: str, invariant: str, templates: list[str], kinds: set[str]) -> str:
-    if family_id in OVERRIDES:
-        return OVERRIDES[family_id]
+def classify(
+    invariant: str, templates: list[str], kinds: set[str], merge_key: str = ""
+) -> tuple[str, str | None]:
+    """(category, reason): the OVERRIDES entry matching the invariant (or the MERGES key of a
+    merged family), else the keyword rules."""
+    for rx, category, reason in _OVERRIDES:
+        if rx.search(invariant) or (merge_key and rx.search(merge_key)):
+            USED_OVERRIDES.add(rx.pattern)
+            return category, reason
     text = " ".join(templates)
-    for category, rx in _CATEGORY_RULES:
+    for category, crx in _CATEGORY_RULES:
         if category == "tuner-usage" and "tuner" not in kinds:
             continue
-        if rx.search(text):
-            return category
-    return "tuner-usage" if "tuner" in kinds else "other"
+        if crx.search(text):
+            return category, None
+    return ("tuner-usage" if "tuner" in kinds else "other"), None
 
 
 def relevant(kind: str, template: str, invariant: str) -> bool:
@@ -743,52 +1225,153 @@ def relevant(kind: str, template: str, invariant: str) -> bool:
 # --------------------------------------------------------------------------------------------
 # Examples: fill the holes with realistic values
 # --------------------------------------------------------------------------------------------
-HOLE_VALUES: list[tuple[str, list[str]]] = [
-    # hole-name regex → values used in turn for the first, second, … hole of that kind
-    (r"^(input_index|index|i|idx)$", ["0", "1"]),
-    (r"^(len_|ndim|rank|min_ndim|max_ndim|expected_ndim|spec_ndim)", ["3", "2"]),
+# Each rule: (regex over the hole's name, regex over the literal text just before the hole,
+# values used in turn for the first, second, … hole the rule fills). The first rule whose two
+# regexes match wins; context decides where the name alone says little (`{value}`, `{x}`).
+HOLE_RULES: list[tuple[str, str, list[str]]] = [
+    # what the text right before the hole says it is
+    (r"", r"(loss( function)? identifier|as loss|loss=)\W*$", ["sparse_categorical_crossentropyy"]),
+    (r"", r"activation( function)? identifier\W*$", ["LeakyReLU"]),
+    (r"", r"optimizer identifier\W*$", ["radam"]),
+    (r"", r"HyperParameters\.$", ["Int"]),
+    (r"", r"optimizers\.legacy\.$", ["Adam"]),
+    (r"", r"(layer|such as|names?=) ?['\"]?$", ["dense_1", "dense_2"]),
+    (r"", r"([Mm]etric|metric:)\W*$", ["val_acc"]),
+    (r"", r"(^|\W)(input|state) $", ["0", "1"]),
+    (r"", r"array shapes:\s*$", ["[(1000, 20), (800, 20)]"]),
+    (r"", r"y_pred\.shape=$", ["(None, 1)"]),
     (
-        r"(input_shape|output_shape|^shape|_shape$|shapes|^x_shape|^y_shape|target_shape)",
+        r"",
+        r"(shape|shapes|shape:|shape=|input_shape=|shape received:|inputs\.shape=)\s*[(\[]?$",
         ["(None, 20)", "(None, 10)", "(None, 5)"],
     ),
-    (r"(kernel_size|pool_size|strides|dilation)", ["(3, 3)", "(2, 2)"]),
+    (r"", r"(ndim=|rank |rank=|have rank |of rank )$", ["3", "2"]),
+    (r"", r"(data_format|Data format)\W*$", ["channels_middle"]),
+    (r"", r"(padding|padding=|padding mode:)\W*$", ["same_"]),
+    (r"", r"(axis|axis=|axis:)\s*$", ["3", "-1"]),
+    (r"", r"(sampling=|sampling:|sampling)\W*$", ["logarithmic"]),
+    (r"", r"(objective|expected:)\W*$", ["val_accuracy"]),
+    # the hole's name
+    (r"^(input_index|index|i|idx)$", r"", ["0", "1"]),
+    (r"(scope|parent_name|full_name|full_cond_name)", r"", ["units"]),
     (
-        r"(layer_name|^name$|class_name|^layer$|^cls$|^self$|__name__|^identifier$|^str$)",
+        r"^(len_|ndim|rank|min_ndim|max_ndim|expected_ndim|spec_ndim|filters_rank|inputs_rank"
+        r"|num_spatial_dims|stride_dims|in_dims|kernel_dims|conv_dims|expected_length)",
+        r"",
+        ["3", "2", "4"],
+    ),
+    (
+        r"(shape|^shapes?$|dense_shape|as_list|^self$|^other$|^target$|^to_append$)",
+        r"",
+        ["(None, 20)", "(None, 10)", "(None, 5)"],
+    ),
+    (r"(kernel_size|pool_size|strides|dilation)", r"", ["(2, 2)", "(3, 3)"]),
+    (
+        r"(layer_name|^name1?2?$|^names$|class_name|^layer$|^cls$|__name__|^path$)",
+        r"",
         ["dense_1", "dense_2"],
     ),
-    (r"(activation)", ["'relu_x'"]),
-    (r"(optimizer)", ["'adamw_x'"]),
-    (r"(loss)", ["'categorical_crossentropy'"]),
-    (r"(learning_rate|^lr$)", ["0.001"]),
-    (r"(units|filters)", ["0", "-1"]),
-    (r"(^int$|num_|^n_|size|count|dim|steps|^axis$|depth|^value$|^values$)", ["3", "5", "7"]),
-    (r"(rate|dropout|momentum|^float$|epsilon|beta)", ["1.5", "2.0"]),
-    (r"(padding)", ["'samee'"]),
-    (r"(objective)", ["'val_acc'"]),
-    (r"(hp|hyperparameter)", ["'units'"]),
-    (r"(type)", ["<class 'str'>"]),
+    (r"^type_|^type$", r"", ["<class 'str'>", "<class 'float'>"]),
+    (r"newshape_arg_name", r"", ["target_shape"]),
+    (
+        r"^message$",
+        r"",
+        ["ValueError: Received an invalid value for `units`, expected a positive integer, got 0."],
+    ),
+    (r"^allowed$", r"", ["{'sum_over_batch_size', 'sum', 'none'}"]),
+    (r"^kind$", r"", ["Parent"]),
+    (r"^oracle$", r"", ["'bayesian'"]),
+    (r"^arg$", r"", ["max_value"]),
+    (r"^val$", r"", ["32.5"]),
+    (r"^(types|unsupported_types)$", r"", ["{<class 'float'>, <class 'int'>}"]),
+    (
+        r"^(values|sampling_values|allowed_values|_sampling_values)$",
+        r"",
+        ["[0, 0.25, 0.5]", "['linear', 'log', 'reverse_log']"],
+    ),
+    (r"^k$|^kwarg$", r"", ["decay", "lr"]),
+    (r"allowed_kwargs", r"", ["{'clipnorm', 'clipvalue', 'decay', 'global_clipnorm', 'lr'}"]),
+    (r"activation", r"", ["relu6x"]),
+    (r"(optimizer)", r"", ["'adamw'"]),
+    (r"(loss)", r"", ["'categorical_crossentropy'"]),
+    (r"^(learning_rate|lr)$", r"", ["'0.001'"]),
+    (r"(units|^filters$|depth_multiplier|groups)", r"", ["0", "-1"]),
+    (
+        r"(rate|dropout|momentum|^float$|epsilon|beta|decay|clip|threshold|negative_slope"
+        r"|strength|accumulator|power)",
+        r"",
+        ["1.5", "2.0"],
+    ),
+    (r"(padding)", r"", ["'same_'"]),
+    (r"(data_format|^mode$|^status$|^reduction$)", r"", ["'channels_middle'"]),
+    (r"(objective|^keys$|results)", r"", ["['loss', 'accuracy']"]),
+    (r"(^hp$|hyperparameter|new_hps)", r"", ["units"]),
+    (r"(func_name)", r"", ["HyperModel.fit()"]),
+    (r"(^model$|^val$|^data$|^x$|^identifier$)", r"", ["None"]),
+    (r"(callbacks)", r"", ["[<keras.callbacks.EarlyStopping object at 0x7f3a2c1d5e50>]"]),
+    (r"(project_dir)", r"", ["./untitled_project"]),
+    (r"(exception_prefix)", r"", ["input"]),
+    (
+        r"^inputs$",
+        r"",
+        [
+            "[<tf.Tensor 'IteratorGetNext:0' shape=(None, 20) dtype=float32>, <tf.Tensor"
+            " 'IteratorGetNext:1' shape=(None, 1) dtype=float32>]"
+        ],
+    ),
+    (
+        r"(^int$|num_|^n_|size|count|dim|steps|^axis|depth|^value$|cropping|step|order"
+        r"|max_value|min_value|^default$|input_length|trial|failed|^str$)",
+        r"",
+        ["3", "5", "7"],
+    ),
 ]
-_HOLE_VALUES = [(re.compile(rx, re.I), values) for rx, values in HOLE_VALUES]
+_HOLE_RULES = [(re.compile(n, re.I), re.compile(c), v) for n, c, v in HOLE_RULES]
+# printf holes left in a template (a message logged or formatted at run time): `%s`, `%d`,
+# `%r`, `%g`, `%(name)s`
+_PRINTF = re.compile(r"%(\((?P<key>\w+)\))?[-#0 +]*\d*(\.\d+)?[hlL]?(?P<conv>[diouxXeEfFgGcrs])")
+
+
+def printf_to_holes(template: str) -> str:
+    def hole(m: re.Match[str]) -> str:
+        if m["key"]:
+            return "{" + m["key"] + "}"
+        return (
+            "{"
+            + {"d": "int", "i": "int", "u": "int", "s": "str", "r": "str"}.get(m["conv"], "float")
+            + "}"
+        )
+
+    return _PRINTF.sub(hole, template)
 
 
 def instantiate(template: str) -> str:
-    used: dict[int, int] = {}
-
-    def fill(m: re.Match[str]) -> str:
+    """The template with every hole filled with a value that reads like a real message."""
+    template = printf_to_holes(template)
+    used: dict[str, int] = {}
+    out: list[str] = []
+    pos = 0
+    for m in _HOLE.finditer(template):
+        out.append(template[pos : m.start()].replace("{{", "{").replace("}}", "}"))
+        pos = m.end()
         text = m.group()
-        if text == "{{":
-            return "{"
-        if text == "}}":
-            return "}"
+        if text in ("{{", "}}"):
+            out.append(text[0])
+            continue
         name = text[1:-1]
-        for index, (rx, values) in enumerate(_HOLE_VALUES):
-            if rx.search(name):
-                turn = used.get(index, 0)
-                used[index] = turn + 1
-                return values[min(turn, len(values) - 1)]
-        return "3"
-
-    return _HOLE.sub(fill, template)
+        before = "".join(out)[-40:]
+        value = "3"
+        for name_rx, context_rx, values in _HOLE_RULES:
+            if name_rx.search(name) and context_rx.search(before):
+                turn = used.get(values[0], 0)  # rules with the same values share the turn
+                used[values[0]] = turn + 1
+                value = values[min(turn, len(values) - 1)]
+                break
+        if before[-1:] in ("'", '"', "`"):
+            value = value.strip("'")  # the template quotes it already
+        out.append(value)
+    out.append(template[pos:].replace("{{", "{").replace("}}", "}"))
+    return "".join(out)
 
 
 # Real examples: where a captured fixture log or the shared corpus has an instance of a
@@ -836,8 +1419,10 @@ def real_example(
     templates: list[dict[str, object]], lines: list[tuple[str, str, str, str]], invariant: str
 ) -> tuple[str, str, str] | None:
     """(message, exception type, source) of the first real line that instantiates a template."""
-    key = _unify(invariant).lower()
-    candidates = [line for line in lines if key in line[3]]
+    key = " " + " ".join(canon_words(invariant)).lower() + " "
+    candidates = [
+        line for line in lines if key in " " + " ".join(canon_words(line[2])).lower() + " "
+    ]
     if not candidates:
         return None
     for template in templates:
@@ -854,10 +1439,18 @@ def version_key(label: str) -> tuple[str, tuple[int, ...]]:
     return name, tuple(int(p) for p in re.findall(r"\d+", version))
 
 
-def mine(wheels: Path, delete_wheels: bool, only: str | None = None) -> list[dict[str, object]]:
+Found = dict[tuple[str, str, str], dict[str, list[str]]]
+
+
+def scan(
+    wheels: Path, delete_wheels: bool, only: str | None = None
+) -> tuple[Found, set[tuple[str, str, str]]]:
+    """Every message template of every version: (kind, exception, template) → {source → versions},
+    and the keys that are .so `StrCat` fragments."""
     # template key (kind, exception, template) → {source path → [versions]}
     found: dict[tuple[str, str, str], dict[str, list[str]]] = {}
     kinds_of: dict[tuple[str, str, str], str] = {}
+    so_fragments: set[tuple[str, str, str]] = set()
     for name, version, _ in VERSIONS:
         pkgdir = wheels / f"{name}-{version}"
         label = f"{name}=={version}"
@@ -869,7 +1462,9 @@ def mine(wheels: Path, delete_wheels: bool, only: str | None = None) -> list[dic
                 for line in text.splitlines():
                     if not keep_so(line):
                         continue
-                    key = ("so", "InvalidArgumentError", so_template(line))
+                    key = ("so", "InvalidArgumentError", so_template(line.lstrip(": ")))
+                    if so_is_fragment(line):
+                        so_fragments.add(key)
                     found.setdefault(key, {}).setdefault("<op kernels (.so)>", []).append(label)
                     kinds_of[key] = "so"
                     count += 1
@@ -890,69 +1485,98 @@ def mine(wheels: Path, delete_wheels: bool, only: str | None = None) -> list[dic
         if delete_wheels and (pkgdir / "extracted" / ".complete").exists():
             for archive in pkgdir.glob("*.whl"):
                 archive.unlink()
+    return found, so_fragments
 
-    families: dict[str, dict[str, object]] = {}
+
+def mine(wheels: Path, delete_wheels: bool, only: str | None = None) -> list[dict[str, object]]:
+    found, so_fragments = scan(wheels, delete_wheels, only)
+    return build_records(found, so_fragments)
+
+
+def build_records(found: Found, so_fragments: set[tuple[str, str, str]]) -> list[dict[str, object]]:
+    # 1. relevant templates, each with its word skeleton
+    entries: list[dict[str, object]] = []
     for key, paths in found.items():
         kind, exc, template = key
-        invariant = invariant_of(template)
-        if not relevant(kind, template, invariant):
+        if not relevant(kind, template, invariant_of(template)):
             continue
-        fam = families.setdefault(
-            invariant.lower(), {"invariant": invariant, "templates": [], "kinds": set()}
-        )
-        fam["kinds"].add(kind)  # type: ignore[union-attr]
         for path, versions in paths.items():
-            fam["templates"].append(  # type: ignore[union-attr]
+            entries.append(
                 {
-                    "template": template,
-                    "exception": exc,
-                    "source": path,
-                    "versions": sorted(set(versions), key=version_key),
+                    "kind": kind,
+                    "fragment": key in so_fragments,
+                    "skeleton": skeleton(template),
+                    "t": {
+                        "template": template,
+                        "exception": exc,
+                        "source": path,
+                        "versions": sorted(set(versions), key=version_key),
+                    },
                 }
             )
+    # 2. families: same skeleton (module paths, quotes, punctuation and whitespace normalised),
+    #    then the explicit MERGES, then wordings that share most of their leading phrase
+    groups, merge_names = group_skeletons(
+        [tuple(e["skeleton"]) for e in entries]  # type: ignore[misc]
+    )
+    by_group: dict[int, list[dict[str, object]]] = {}
+    for entry in entries:
+        by_group.setdefault(groups[tuple(entry["skeleton"])], []).append(entry)  # type: ignore[arg-type]
+
     previous = {}
     if OUT.exists():
         for line in OUT.read_text().splitlines():
             if line.strip():
                 entry = json.loads(line)
                 previous[entry["family"]] = entry.get("pattern")
-    records: list[dict[str, object]] = []
-    used: set[str] = set()
     lines = real_lines()
-    for fam in sorted(families.values(), key=lambda f: str(f["invariant"]).lower()):
-        texts = [t["template"] for t in fam["templates"]]  # type: ignore[union-attr]
-        kinds = fam["kinds"]
-        category0 = classify("", str(fam["invariant"]), texts, kinds)  # type: ignore[arg-type]
-        if category0 == "other" and kebab(str(fam["invariant"])) not in OVERRIDES:
-            continue
+    pending = []
+    for number, members in by_group.items():
+        merge_key = merge_names.get(number, "")
         templates = sorted(
-            fam["templates"],  # type: ignore[arg-type]
+            (m["t"] for m in members),  # type: ignore[misc]
             key=lambda t: (t["template"], t["source"]),
         )
-        base = kebab(str(fam["invariant"]))
+        kinds = {str(m["kind"]) for m in members}
+        texts = [str(t["template"]) for t in templates]
+        newest = max(templates, key=lambda t: max(version_key(v) for v in t["versions"]))
+        invariant = common_phrase([str(newest["template"]), *texts])
+        category, reason = classify(invariant, texts, kinds, merge_key)
+        if category == "other" and reason is None:
+            continue  # not about building, fitting or tuning a model
+        pending.append((invariant, templates, merge_key, category, reason, newest, members))
+
+    records: list[dict[str, object]] = []
+    used: set[str] = set()
+    for invariant, templates, merge_key, category, reason, newest, members in sorted(
+        pending, key=lambda p: (str(p[0]).lower(), str(p[1][0]["template"]))
+    ):
+        base = merge_key or kebab(invariant)
         family_id, n = base, 2
         while family_id in used:
             family_id, n = f"{base}-{n}", n + 1
         used.add(family_id)
-        category = classify(
-            family_id,
-            str(fam["invariant"]),
-            [t["template"] for t in templates],
-            fam["kinds"],  # type: ignore[arg-type]
-        )
-        # The newest template makes the example.
-        newest = max(templates, key=lambda t: max(version_key(v) for v in t["versions"]))
-        real = real_example(templates, lines, str(fam["invariant"]))
+        real = real_example(templates, lines, invariant)
         if real is not None:
             example, example_exception, example_source = real
         else:
-            example = instantiate(newest["template"])
+            example = instantiate(str(newest["template"]))
             example_exception, example_source = newest["exception"], "instantiated"
-        records.append(
+        record: dict[str, object] = {
+            "family": family_id,
+            "invariant": invariant,
+            "category": category,
+        }
+        if reason:
+            record["reason"] = reason
+        if all(m["fragment"] for m in members):
+            record["fragment"] = True
+            record["note"] = (
+                "a string of TensorFlow's op kernels (.so); TensorFlow composes the full message"
+                " at run time, so the template is a fragment of it"
+            )
+        record.update(
             {
-                "family": family_id,
-                "invariant": fam["invariant"],
-                "category": category,
                 "templates": templates,
                 "example": example,
                 "example_exception": example_exception,
@@ -960,6 +1584,7 @@ def mine(wheels: Path, delete_wheels: bool, only: str | None = None) -> list[dic
                 "pattern": previous.get(family_id),
             }
         )
+        records.append(record)
     return records
 
 
@@ -970,10 +1595,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delete-wheels", action="store_true", help="remove extracted TF wheels")
     parser.add_argument("--output", type=Path, default=OUT)
     parser.add_argument("--only", help="regex over `name==version`: mine only those (for testing)")
+    parser.add_argument(
+        "--scan-cache",
+        type=Path,
+        help="JSON file of the scanned templates: read it if it exists, else write it (to"
+        " iterate on grouping and classification without re-reading the wheels)",
+    )
     args = parser.parse_args(argv)
     if args.download:
         download(args.wheels)
-    records = mine(args.wheels, args.delete_wheels, args.only)
+    if args.scan_cache and args.scan_cache.exists():
+        cached = json.loads(args.scan_cache.read_text())
+        found = {tuple(k): v for k, v in cached["found"]}
+        fragments = {tuple(k) for k in cached["fragments"]}
+    else:
+        found, fragments = scan(args.wheels, args.delete_wheels, args.only)
+        if args.scan_cache:
+            args.scan_cache.write_text(
+                json.dumps(
+                    {
+                        "found": [[list(k), v] for k, v in found.items()],
+                        "fragments": [list(k) for k in fragments],
+                    }
+                )
+            )
+    records = build_records(found, fragments)  # type: ignore[arg-type]
+    unused = [rx for rx, _, _ in OVERRIDES if re.compile(rx, re.I).pattern not in USED_OVERRIDES]
+    for rx in unused:
+        print(f"warning: override matches no family: {rx}", file=sys.stderr)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with args.output.open("w", encoding="utf-8") as out:
         for record in records:

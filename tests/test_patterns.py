@@ -21,7 +21,7 @@ SYNTHETIC = {"TrainingDiverged", "NaNObjective", "ConstantObjective", "ProcessAb
 
 
 def _shipped():
-    db = load_database([builtin_dir()])
+    db = load_database([builtin_dir()], strict=True)  # every regex compiled and checked now
     return db
 
 
@@ -255,3 +255,20 @@ def test_a_shipped_pattern_that_timed_out_once_is_not_lost(monkeypatch, capsys):
     assert shipped.search("", example.message, frames) is not None  # the next one matches
     err = capsys.readouterr().err
     assert err.count(f"pattern {shipped.id}") == 1 and "skipped for this message" in err
+
+
+def test_lazy_shipped_patterns_match_exactly_what_compiled_ones_match():
+    """The shipped database compiles each regex on first use and skips it when the text lacks
+    the phrase every match must contain: that shortcut must never change an answer."""
+    lazy = {p.id: p for p in load_database([builtin_dir()]).patterns}
+    messages = {
+        (example.exception or (p.exception_types or ("ValueError",))[0], example.message)
+        for p in SHIPPED.patterns
+        for example in p.examples
+    }
+    assert any(r.literal for p in lazy.values() for r in p.regexes), "no literal prefilter"
+    for pattern in SHIPPED.patterns:
+        for exception_type, message in messages:
+            assert lazy[pattern.id].search(exception_type, message) == pattern.search(
+                exception_type, message
+            ), (pattern.id, message)
