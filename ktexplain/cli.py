@@ -384,11 +384,7 @@ def _read_stream(handle: IO[bytes], name: str, trials: list[Trial] | None = None
             except UnicodeDecodeError:
                 pass
             else:
-                lines = text.split("\n")
-                if lines[-1] == "":
-                    lines.pop()
-                for line in lines:
-                    feed(line)
+                reader.feed_text(text)  # lines nothing acts on are skipped in bulk
                 offset += len(block)
                 continue
         # NUL bytes or invalid UTF-8: line by line, damage cut out, stray bytes dropped or

@@ -221,3 +221,27 @@ def test_handwritten_warning_glued_to_a_progress_bar_is_read():
     assert warning.exception.type == "UserWarning"
     assert warning.exception.message.startswith("Early stopping conditioned on metric `val_acc`")
     assert warning.trial.number == 1
+
+
+def test_bulk_skipping_reads_every_captured_log_as_line_by_line_does():
+    """`feed_text` skips the lines nothing acts on; on every real capture it must find the
+    same failures, trials, losses and line numbers as feeding each line."""
+    from ktexplain.sources.text import TextReader
+
+    def seen(reader):
+        return [
+            (f.exception.type, f.exception.message, f.trial, f.origin.line)
+            for f in reader.failures_found()
+            if not f.candidate
+        ]
+
+    logs = sorted(CAPTURED.glob("*/*/run.log"))
+    assert len(logs) > 100
+    for log in logs:
+        text = log.read_text(encoding="utf-8", errors="replace")
+        by_line = TextReader(str(log))
+        for line in text.split("\n"):
+            by_line.feed(line)
+        in_bulk = TextReader(str(log))
+        in_bulk.feed_text(text, bulk_after=0)
+        assert seen(in_bulk) == seen(by_line), log

@@ -56,6 +56,25 @@ BARE_EXCEPTION = re.compile(
 )
 LOOSE_LINES = 2000  # lines of loose text kept for message mode: a paste, not a week-long log
 LOOSE_INPUT = 5000  # inputs longer than this are logs: their loose text is not read as messages
+NONFINITE_LOSS = re.compile(r"(?<![\w/])loss: (?:nan|-?inf)", re.IGNORECASE)
+# What any part of the reader acts on while it is idle: a line holding none of these is skipped
+# in bulk by `TextReader.feed_text` (the recognisers' own triggers are added per reader).
+TRIGGERS = (
+    "Traceback",
+    "Error",
+    "Exception",
+    "Exit: ",
+    "Warning",
+    "WARNING:",
+    "Running Trial #",
+    "Best Value So Far",
+    " Complete [",
+    " summary",
+    "Hyperparameters:",
+    "terminate called",
+    "what():",
+)
+_ANSI_PREFIX = r"(?:\x1b\[[0-?]*[ -/]*[@-~])*"
 
 LOSS = re.compile(r"(?<![\w/])loss: (nan|-?inf|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)", re.IGNORECASE)
 # Lines that end an exception message: structure printed by keras-tuner, Keras, TF or Python.
@@ -195,6 +214,86 @@ class TextReader:
         self.renderings = Chain()  # IPython, quoted, TF C++ log… → the plain rendering
 
     # -- feeding ---------------------------------------------------------------------------
+    def feed_text(self, text: str, bulk_after: int = LOOSE_INPUT) -> None:
+        """Feed a block of whole lines (``\n``-separated). While the reader is idle, the lines
+        before the next one that anything could act on are skipped in bulk: counted, and their
+        losses summed up as the silent-failure checks need them (first, last, NaN/inf). A long
+        log is mostly progress bars, and nearly none of them matter. The first `bulk_after`
+        lines are read one by one (a short input's loose text may be a pasted message)."""
+        trigger = self._trigger()
+        pos, size = 0, len(text)
+        while pos < size:
+            if self.line_number >= bulk_after and self._idle():
+                found = trigger.search(text, pos)
+                start = size if found is None else text.rfind("\n", pos, found.start()) + 1
+                if start > pos:
+                    self._skip(text[pos:start])
+                    pos = start
+                    continue
+            end = text.find("\n", pos)
+            end = size if end < 0 else end + 1
+            self.feed(text[pos:end].rstrip("\n"))
+            pos = end
+
+    def _trigger(self) -> re.Pattern[str]:
+        chain = self.renderings
+        anywhere = [*TRIGGERS, *chain.contains]
+        starts = "|".join(map(re.escape, chain.starts))
+        ends = "|".join(map(re.escape, chain.ends))
+        parts = ["|".join(map(re.escape, anywhere))]
+        if starts:
+            parts.append(rf"(?:^|\r){_ANSI_PREFIX}(?:{starts})")
+        if ends:
+            parts.append(rf"(?:{ends}){_ANSI_PREFIX}\r?$")
+        return re.compile("|".join(parts), re.MULTILINE)
+
+    def _idle(self) -> bool:
+        """Nothing half-read: no traceback, table, objective, summary values, abort or
+        rendering waiting for its next line."""
+        return (
+            self.block is None
+            and self.chain is None
+            and not self.awaiting_chain
+            and not self.in_table
+            and not self.expect_objective
+            and self.expect_embedded is None
+            and self.abort is None
+            and (self.summary is None or not self.summary.reading_values)
+            and self.renderings.idle
+        )
+
+    def _skip(self, span: str) -> None:
+        base = self.line_number
+        facts = self.current_trial
+        if facts is not None and "loss: " in span:
+            if "\x1b" in span:
+                span = ANSI.sub("", span)
+            values = LOSS.findall(span)  # one C-level pass: first, last and peak are all needed
+            if values:
+                numbers = [float(v) for v in values]
+                finite = [v for v in numbers if not (math.isnan(v) or math.isinf(v))]
+                # As line by line: the peak is the first largest value, or the last NaN/inf.
+                if len(finite) < len(numbers):
+                    last_bad = max(
+                        i for i, v in enumerate(numbers) if math.isnan(v) or math.isinf(v)
+                    )
+                    peak_at = span.rfind("loss: " + values[last_bad])
+                    peak_text = values[last_bad]
+                else:
+                    peak_text = values[numbers.index(max(numbers))]
+                    peak_at = span.find("loss: " + peak_text)
+                places = {
+                    span.find("loss: " + values[0]): values[0],
+                    peak_at: peak_text,
+                    span.rfind("loss: " + values[-1]): values[-1],
+                }
+                for at, text in sorted(places.items()):
+                    self.line_number = base + span.count("\n", 0, max(at, 0)) + 1
+                    self._scan_losses("loss: " + text)
+                if facts.first_loss is not None:
+                    facts.last_loss = numbers[-1]
+        self.line_number = base + span.count("\n")
+
     def feed(self, raw: str) -> None:
         self.line_number += 1
         if "\r" in raw and self.current_trial is not None and "loss: " in raw:
