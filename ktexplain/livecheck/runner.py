@@ -21,10 +21,10 @@ from ktexplain.failure import ExceptionRecord, Failure, Frame, Origin, Report
 from ktexplain.failure import Trial as TrialRecord
 from ktexplain.livecheck.result import Build, CheckResult, _changes
 from ktexplain.livecheck.space import Space, _grid, _hashable, _is_number
+from ktexplain.sources.trials import DIVERGENCE_FACTOR
 
 DEFAULT_MAX_BUILDS = 64
 SAMPLE_ROWS = 32
-DIVERGENCE_FACTOR = 1000.0
 ORIGIN = "<check>"
 
 

@@ -9,7 +9,7 @@ terminal, with chains, ``^^^^`` markers, Keras 3 ``Arguments received by`` block
 
 The reader is a single pass over lines, keeping only the current traceback and per-trial facts,
 so a log of any size streams through. Linking tracebacks to trials is done at the end (see
-`_link_trials`): with stdout block-buffered and stderr not, the tables of a saved log can lag
+`trials.link_trials`): with stdout block-buffered and stderr not, the tables of a saved log can lag
 behind the tracebacks they belong to.
 """
 
@@ -24,6 +24,15 @@ from typing import Any
 
 from ktexplain.failure import ExceptionRecord, Failure, Frame, Origin, Trial
 from ktexplain.sources.renderings import Chain
+from ktexplain.sources.trials import (
+    Pending,
+    Summary,
+    TrialFacts,
+    is_construction,
+    link_trials,
+    number_of,
+    silent_failures,
+)
 
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 TRACEBACK = "Traceback (most recent call last):"
@@ -135,25 +144,6 @@ def parse_value(text: str) -> Any:
 
 
 @dataclass
-class _TrialFacts:
-    number: int
-    line: int
-    hyperparameters: dict[str, Any] = field(default_factory=dict)
-    truncated: set[str] = field(default_factory=set)
-    completed_line: int | None = None
-    objective: tuple[str, str] | None = None
-    first_loss: float | None = None
-    last_loss: float | None = None
-    peak_loss: float | None = None
-    loss_line: int | None = None
-
-    @property
-    def failed(self) -> bool:
-        """keras-tuner prints the objective after ``Trial N Complete`` only when there is one."""
-        return self.completed_line is not None and self.objective is None
-
-
-@dataclass
 class _Block:
     """A traceback being read: frames, then an exception line and its message."""
 
@@ -163,38 +153,16 @@ class _Block:
     text: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Pending:
-    """Tracebacks of one chain, and whether it is the limit RuntimeError's embedded text."""
-
-    records: list[ExceptionRecord] = field(default_factory=list)
-    text: list[str] = field(default_factory=list)
-    line: int = 0
-    trial_number: int | None = None
-    embedded_in_limit: int | None = None
-    summary: _Summary | None = None
-    warning: bool = False
-
-
-@dataclass
-class _Summary:
-    """A ``Trial <id> summary`` block of ``tuner.results_summary()``: the saved trial, exact."""
-
-    trial_id: str
-    hyperparameters: dict[str, Any] = field(default_factory=dict)
-    reading_values: bool = False
-
-
 class TextReader:
     """Feed lines, then call `failures()`. Memory grows with trials and failures, not lines."""
 
     def __init__(self, source: str = "<text>") -> None:
         self.source = source
-        self.trials: dict[int, _TrialFacts] = {}
-        self.failures: list[tuple[_Pending, int]] = []
-        self.current_trial: _TrialFacts | None = None
+        self.trials: dict[int, TrialFacts] = {}
+        self.failures: list[tuple[Pending, int]] = []
+        self.current_trial: TrialFacts | None = None
         self.block: _Block | None = None
-        self.chain: _Pending | None = None
+        self.chain: Pending | None = None
         self.in_table = False
         self.expect_objective = False
         self.awaiting_chain = False
@@ -204,7 +172,7 @@ class TextReader:
         self.line_number = 0
         self._shared: dict[Any, Any] = {}
         self.abort: list[str] | None = None
-        self.summary: _Summary | None = None
+        self.summary: Summary | None = None
         self.abort_line = 0
         self.abort_trial: int | None = None
         self.aborted = False
@@ -371,7 +339,7 @@ class TextReader:
             return
         first = stripped[0]
         if first == "T" and (summary := SUMMARY_TRIAL.match(stripped)):
-            self.summary = _Summary(summary.group(1))
+            self.summary = Summary(summary.group(1))
             return
         if self.summary is not None:
             if stripped == "Hyperparameters:":
@@ -387,7 +355,7 @@ class TextReader:
         if running:
             number = int(running.group(1))
             self.current_trial = self.trials.setdefault(
-                number, _TrialFacts(number, self.line_number)
+                number, TrialFacts(number, self.line_number)
             )
             return
         if first == "V" and TABLE_HEADER.match(stripped):
@@ -396,7 +364,7 @@ class TextReader:
         complete = TRIAL_COMPLETE.match(stripped) if first == "T" else None
         if complete:
             number = int(complete.group(1))
-            facts = self.trials.setdefault(number, _TrialFacts(number, self.line_number))
+            facts = self.trials.setdefault(number, TrialFacts(number, self.line_number))
             facts.completed_line = self.line_number
             self.current_trial = facts
             self.expect_objective = True
@@ -454,7 +422,7 @@ class TextReader:
         """A warning: kept as a candidate, reported only if a pattern knows it (a softmax over
         one unit trains without error and only says so here)."""
         record = ExceptionRecord(type_name, message, frames)
-        pending = _Pending(
+        pending = Pending(
             line=self.line_number,
             trial_number=self.current_trial.number if self.current_trial else None,
             warning=True,
@@ -467,7 +435,7 @@ class TextReader:
         """The C++ runtime killed the process: no Python traceback, only these two lines."""
         if self.abort is None:
             return
-        pending = _Pending(line=self.abort_line, trial_number=self.abort_trial)
+        pending = Pending(line=self.abort_line, trial_number=self.abort_trial)
         pending.records.append(ExceptionRecord("ProcessAborted", "\n".join(self.abort)))
         pending.text.extend(self.abort)
         self.aborted = True
@@ -512,7 +480,7 @@ class TextReader:
         self.loose_open = False
         number = self.current_trial.number if self.current_trial else None
         if not keep_chain or self.chain is None:
-            self.chain = _Pending(line=self.line_number, trial_number=number)
+            self.chain = Pending(line=self.line_number, trial_number=number)
             if self.expect_embedded is not None:
                 self.chain.embedded_in_limit = self.expect_embedded
                 self.expect_embedded = None
@@ -643,7 +611,7 @@ class TextReader:
         self.close()
         pendings = [p for p, _ in self.failures]
         stopped = self.limit is not None or self.aborted
-        numbers = _link_trials(pendings, self.trials, stopped)
+        numbers = link_trials(pendings, self.trials, stopped)
         out: list[Failure] = []
         for pending, number in zip(pendings, numbers, strict=True):
             out.append(
@@ -657,7 +625,7 @@ class TextReader:
                 )
             )
         real = [n for p, n in zip(pendings, numbers, strict=True) if not p.warning]
-        out.extend(self._silent_failures(real))
+        out.extend(silent_failures(self.trials, real, self.source))
         if not real and not self.trials:
             out.extend(self._candidates())  # a paste: no traceback, no tuner output
         out.sort(key=lambda f: f.origin.line or 0)
@@ -667,13 +635,13 @@ class TextReader:
         shared: str = self._shared.setdefault(text, text)
         return shared
 
-    def _trial(self, number: int | None, pending: _Pending) -> Trial | None:
-        if _is_construction(pending.records):
+    def _trial(self, number: int | None, pending: Pending) -> Trial | None:
+        if is_construction(pending.records):
             return Trial(construction=True)
         if pending.summary is not None:
             summary = pending.summary
             return Trial(
-                number=_number_of(summary.trial_id),
+                number=number_of(summary.trial_id),
                 trial_id=summary.trial_id,
                 hyperparameters=dict(summary.hyperparameters),
                 status="FAILED",
@@ -689,144 +657,6 @@ class TextReader:
             values_truncated=frozenset(facts.truncated),
             status="FAILED",
         )
-
-    def _silent_failures(self, linked: list[int | None]) -> Iterator[Failure]:
-        """Trials that ended without a traceback: a NaN objective, a loss that blew up, or a
-        search whose every trial scored exactly the same whatever its hyperparameters."""
-        with_traceback = {n for n in linked if n is not None}
-        flagged: dict[int, ExceptionRecord] = {}
-        for facts in self.trials.values():
-            if facts.number in with_traceback:
-                continue
-            synthetic = _silent_exception(facts)
-            if synthetic is not None:
-                flagged[facts.number] = synthetic
-        constant = _constant_objective([f for f in self.trials.values() if f.number not in flagged])
-        for facts in self.trials.values():
-            synthetic = flagged.get(facts.number)
-            if synthetic is None and constant is not None and facts.objective is not None:
-                synthetic = constant
-            if synthetic is None or facts.number in with_traceback:
-                continue
-            yield Failure(
-                weak=synthetic.type == "ConstantObjective",
-                chain=(synthetic,),
-                origin=Origin(self.source, facts.loss_line or facts.completed_line or facts.line),
-                trial=Trial(
-                    number=facts.number,
-                    hyperparameters=dict(facts.hyperparameters),
-                    values_truncated=frozenset(facts.truncated),
-                    status="INVALID" if synthetic.type == "NaNObjective" else "COMPLETED",
-                ),
-                synthetic=True,
-            )
-
-
-DIVERGENCE_FACTOR = 1000.0
-CONSTANT_MIN_TRIALS = 3
-
-
-def _constant_objective(trials: list[_TrialFacts]) -> ExceptionRecord | None:
-    """All completed trials with the same objective to the last digit, from different
-    hyperparameters: the model's output does not depend on what is tuned."""
-    scored = [
-        t for t in trials if t.objective is not None and t.objective[1] not in ("nan", "None")
-    ]
-    if len(scored) < CONSTANT_MIN_TRIALS:
-        return None
-    if len({t.objective for t in scored}) != 1:
-        return None
-    try:
-        if float(scored[0].objective[1]) in (0.0, 1.0):  # type: ignore[index]
-            return None  # all wrong / all right: what a tiny validation set does by chance
-    except ValueError:
-        return None
-    if len({tuple(sorted(map(str, t.hyperparameters.items()))) for t in scored}) < 2:
-        return None
-    name, value = scored[0].objective  # type: ignore[misc]
-    return ExceptionRecord(
-        "ConstantObjective",
-        f"all {len(scored)} completed trials scored {name} = {value}, "
-        "whatever their hyperparameters",
-    )
-
-
-def _silent_exception(facts: _TrialFacts) -> ExceptionRecord | None:
-    if facts.objective is not None and facts.objective[1].lower() in ("nan", "-nan", "inf"):
-        name, value = facts.objective
-        return ExceptionRecord("NaNObjective", f"the objective {name} was {value.lower()}")
-    first, peak = facts.first_loss, facts.peak_loss
-    if first is None or peak is None:
-        return None
-    if math.isnan(peak) or math.isinf(peak):
-        return ExceptionRecord("TrainingDiverged", f"training loss became {peak}")
-    if first > 0 and peak / first >= DIVERGENCE_FACTOR:
-        return ExceptionRecord(
-            "TrainingDiverged", f"training loss rose from {first:.5g} to {peak:.5g}"
-        )
-    return None
-
-
-def _number_of(trial_id: str) -> int | None:
-    """keras-tuner's ids are the 0-based creation order, zero-padded: ``02`` is ``Trial #3``."""
-    return int(trial_id) + 1 if trial_id.isdigit() else None
-
-
-def _is_construction(records: list[ExceptionRecord]) -> bool:
-    functions = {f.function for r in records for f in r.frames}
-    return "_populate_initial_space" in functions and "_try_run_and_update_trial" not in functions
-
-
-def _link_trials(
-    pendings: list[_Pending], trials: dict[int, _TrialFacts], stopped: bool
-) -> list[int | None]:
-    """Which trial each traceback belongs to.
-
-    Tracebacks go to stderr as they happen; ``Running Trial #N`` and ``Trial N Complete`` go to
-    stdout, which is block-buffered when saved to a file, so the two streams drift apart. The
-    robust link is by order: the k-th trial traceback belongs to the k-th failed trial (a
-    ``Complete`` without an objective line, or the last trial, which never completes when the
-    limit stops the search or the process is aborted). When the counts disagree (retries, a
-    cut log) fall back to position.
-    """
-    trial_tbs = [
-        i
-        for i, p in enumerate(pendings)
-        if p.embedded_in_limit is None
-        and p.summary is None
-        and not p.warning
-        and not _is_construction(p.records)
-        and _in_trial(p)
-    ]
-    failed = [n for n, facts in sorted(trials.items()) if facts.failed]
-    if stopped and trials:
-        last = max(trials)
-        if trials[last].completed_line is None and last not in failed:
-            failed.append(last)
-    numbers: list[int | None] = [p.trial_number for p in pendings]
-    if trial_tbs and len(trial_tbs) == len(failed):
-        for index, number in zip(trial_tbs, failed, strict=True):
-            numbers[index] = number
-    last_failed = failed[-1] if failed else None
-    for i, pending in enumerate(pendings):
-        if pending.summary is not None:
-            numbers[i] = _number_of(pending.summary.trial_id)
-        elif pending.embedded_in_limit is not None:
-            numbers[i] = last_failed if last_failed is not None else pending.trial_number
-        elif _is_construction(pending.records):
-            numbers[i] = None
-        elif pending.warning:
-            numbers[i] = pending.trial_number
-    return numbers
-
-
-def _in_trial(pending: _Pending) -> bool:
-    functions = {f.function for r in pending.records for f in r.frames}
-    return (
-        "_try_run_and_update_trial" in functions
-        or "run_trial" in functions
-        or (pending.trial_number is not None)
-    )
 
 
 def failures_from_lines(lines: Iterable[str], source: str = "<text>") -> list[Failure]:
