@@ -1043,7 +1043,7 @@ OVERRIDES: list[tuple[str, str, str]] = [
     ),
     # --- keras-tuner search-space definitions the rules call tuner usage
     (
-        r"^Can contain only int float str or bool",
+        r"^Can contain only int float str or bool|^A Choice can contain only int float str or bool",
         "hyperparameter-value",
         "conventions, hyperparameter-value: a Choice of values of an unsupported type",
     ),
@@ -1066,6 +1066,13 @@ OVERRIDES: list[tuple[str, str, str]] = [
         r"^is currently inactive$|^is not currently active$",
         "hyperparameter-value",
         "hp.get() of a conditional hyperparameter outside its condition: an invalid hp use",
+    ),
+    (
+        r"^sampling can only be set on an Int when step 1",
+        "tuner-usage",
+        "the real corpus item nb-062 (labelled other): keras-tuner 1.0-1.1 replaying a project"
+        " saved by a newer keras-tuner (sampling='linear' with a step), a stale directory /"
+        " version mismatch, not a value invalid in itself; real labels win over keywords",
     ),
     (
         r"HyperParameter type not recognized|^Unrecognized HyperParameter type",
@@ -1107,6 +1114,32 @@ OVERRIDES: list[tuple[str, str, str]] = [
         "data-shape",
         "cropping larger than the input: like too much downsampling for the image size"
         " (conventions, data-shape)",
+    ),
+    (
+        r"^A Concatenate layer requires inputs with matching shapes except for the concat axis",
+        "data-shape",
+        "the older wording (Keras 2.2/2.3, tf.keras 1.15/2.0) of the Concatenate mismatch the"
+        " captured scenario shape-concatenate-branches labels data-shape: branches whose spatial"
+        " sizes disagree",
+    ),
+    (
+        r"with dimension 0 at reduction axis",
+        "data-shape",
+        "a GlobalPooling input with a dimension of 0: too much downsampling for the image size"
+        " (conventions, data-shape)",
+    ),
+    (
+        r"^axis must be of type int Received axis|^Only axis 1 is currently supported Received",
+        "other",
+        "a loss function's `axis` argument misused (a bool passed as axis, or a channels-first"
+        " axis to sparse_categorical_crossentropy): API misuse, not an activation / loss / output"
+        " mismatch (conventions: other)",
+    ),
+    (
+        r"^axis size must be divisible by 2 Received",
+        "activation",
+        "the GLU activation on an axis of odd size: the activation does not fit the layer's"
+        " output (conventions, activation: an activation / output mismatch)",
     ),
     # --- a zero / negative size is a value invalid in itself; the rules say layer-constraint
     (
