@@ -14,11 +14,21 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import CORPUS, ROOT, held_out  # noqa: E402
+from corpus import CORPUS, ROOT, held_out
 
 TEXTS = ROOT / "fixtures" / "real" / "texts.jsonl"
-KEPT = ("id", "source", "format", "dialect", "category", "offending_argument", "offending_value",
-        "layer", "tuner_context", "text")
+KEPT = (
+    "id",
+    "source",
+    "format",
+    "dialect",
+    "category",
+    "offending_argument",
+    "offending_value",
+    "layer",
+    "tuner_context",
+    "text",
+)
 
 
 def main(ids: list[str]) -> int:
