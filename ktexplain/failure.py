@@ -63,6 +63,8 @@ class ExceptionRecord:
 
     def headline(self) -> str:
         line = summary_line(self.message)
+        if not self.type:  # a message pasted without its type
+            return line
         return f"{self.type}: {line}" if line else self.type
 
 

@@ -50,7 +50,16 @@ def _reports(failures: Iterable[Failure], db: Database) -> list[Report]:
     if any(d.category != "unknown" and not d.failure.candidate for d in kept):
         # Loose text is read only for what the tracebacks did not explain.
         kept = [d for d in kept if not d.failure.candidate]
-    return group(kept)
+    # A paste is read whole and by paragraph: a pattern already explained once is not repeated.
+    explained: set[str | None] = set()
+    unique = []
+    for d in kept:
+        if d.failure.candidate:
+            if d.pattern_id in explained:
+                continue
+            explained.add(d.pattern_id)
+        unique.append(d)
+    return group(unique)
 
 
 def _coincidences(diagnoses: Sequence[Diagnosis]) -> set[int]:

@@ -188,14 +188,16 @@ def _exception_text(d: Diagnosis) -> Text:
     message = d.exception.message.strip()
     lines = [line for line in message.splitlines() if line.strip()]
     summary = summary_line(message)
+    # A message pasted without its type has none to show.
     text = Text(d.exception.type, style="bold")
+    separator = ": " if d.exception.type else ""
     if lines and summary != lines[0].strip():
-        text.append(": ")
+        text.append(separator)
         text.append(summary)
         text.append(f"\n({len(lines)} lines in the original message)", style="dim")
     elif lines:
         shown = lines[:MAX_MESSAGE_LINES]
-        text.append(": ")
+        text.append(separator)
         text.append("\n".join(shown))
         if len(lines) > len(shown):
             text.append(f"\n… {len(lines) - len(shown)} more lines", style="dim")

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 
 import pytest
 from conftest import ROOT
@@ -58,3 +59,40 @@ def test_the_real_corpus_is_above_its_floors():
         figures[name] = float(found.group(1))
     print(line)
     assert all(figures[name] >= floor for name, floor in FLOORS.items()), line
+
+
+def _last_error(text: str) -> str | None:
+    """The last exception line of a real text and what follows it: what a person pastes."""
+    from ktexplain.sources.text import ANSI
+
+    lines = ANSI.sub("", text).splitlines()
+    for index in range(len(lines) - 1, -1, -1):
+        if re.match(r"^[\w.]+(?:Error|Exception)\b[^:]*: \S", lines[index]):
+            return "\n".join(lines[index:])
+    return None
+
+
+RENDERINGS = {
+    "last lines": lambda last: last,
+    "no type": lambda last: last.split(": ", 1)[1],
+    "quoted": lambda last: "\n".join("> " + line for line in last.splitlines()),
+    "wrapped": lambda last: "\n".join(textwrap.wrap(" ".join(last.split()), 78)),
+    "in prose": lambda last: f"I get this when the search starts:\n\n{last}\n\nAny idea?",
+}
+
+
+@pytest.mark.parametrize("rendering", sorted(RENDERINGS))
+def test_a_real_text_keeps_its_category_however_it_is_pasted(rendering, database):
+    """Each copied real text of the five, re-pasted as people do (only the last lines, without
+    the type, quoted, re-wrapped, inside prose): the category must not change. The "no type"
+    rendering of a message whose words alone do not say it is allowed to say nothing."""
+    items = [i for i in _texts() if i["category"] != "other" and _last_error(i["text"])]
+    assert len(items) >= 10
+    wrong = []
+    for item in items:
+        pasted = RENDERINGS[rendering](_last_error(item["text"]))
+        found = reports(failures_from_text(pasted, item["id"]), database)
+        category = found[0].diagnosis.category if found else "none"
+        if category != item["category"] and not (rendering == "no type" and category == "none"):
+            wrong.append((item["id"], category))
+    assert wrong == []

@@ -409,6 +409,17 @@ class TextReader:
         knows is a failure. A long log's loose text is noise, never read that way."""
         if self.line_number > LOOSE_INPUT:
             return
+        if len(self.loose) > 1:
+            # The paste as one message first: a cause can span paragraphs (an op's error, then
+            # the layer call that explains it), and the strongest pattern over all of it is the
+            # best headline; each paragraph a pattern knows is explained after it.
+            text = "\n\n".join("\n".join(paragraph) for _, paragraph in self.loose)
+            yield Failure(
+                chain=(ExceptionRecord("", text),),
+                origin=Origin(self.source, self.loose[0][0]),
+                traceback_text=text,
+                candidate=True,
+            )
         for line, paragraph in self.loose:
             text = "\n".join(paragraph)
             yield Failure(
