@@ -2,10 +2,10 @@
 
 `install()` chains `sys.excepthook` and `threading.excepthook` (whatever was there keeps working
 and prints first), and watches keras-tuner so that each failed trial is explained right after
-keras-tuner reports it, with a grouped summary when `search()` returns. keras-tuner is patched
-when it is imported (a `sys.meta_path` watcher) or at once if it already was; this module never
-imports keras-tuner, TensorFlow or IPython itself (`ktexplain.ipython` depends on it, not the
-reverse).
+keras-tuner reports it, with a grouped summary when `search()` returns (`ktexplain.observer`).
+keras-tuner is patched when it is imported (a `sys.meta_path` watcher, here: install() adds it)
+or at once if it already was; the observer module loads only then. This module never imports
+keras-tuner, TensorFlow or IPython itself (`ktexplain.ipython` depends on it, not the reverse).
 
 The original traceback always comes first and in full: anything that goes wrong while explaining
 is reduced to one line, ``ktexplain: could not explain this error (<reason>)``.
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from typing import IO, Any
 
     from ktexplain.failure import Failure, Report, Trial
+    from ktexplain.observer import _Patch
     from ktexplain.patterns import Database
 
     PatternsOption = str | Path | Sequence[str | Path] | None
@@ -49,6 +50,8 @@ DISABLED_VALUES = ("0", "false", "no", "off")
 MAX_LOCAL_REPR = 120
 MIN_WIDTH = 40
 DEFAULT_WIDTH = 100
+# The files whose frames a printed traceback leaves out (the observer's without importing it).
+_OUR_FILES = (__file__, os.path.join(os.path.dirname(__file__), "observer.py"))
 
 
 class _State:
@@ -89,14 +92,6 @@ class _State:
         self.shells: list[Any] = []
         self.display: Callable[..., None] | None = None
         self.detach: Callable[[Any], None] | None = None
-
-
-class _Patch:
-    __slots__ = ("had_own", "name", "original", "owner", "wrapper")
-
-    def __init__(self, owner: type, name: str, had_own: bool, original: Any, wrapper: Any):
-        self.owner, self.name, self.had_own = owner, name, had_own
-        self.original, self.wrapper = original, wrapper
 
 
 _state: _State | None = None
@@ -191,7 +186,8 @@ def _chain_excepthooks(state: _State) -> None:
 
 class _OurFramesHidden:
     """While the previous hook prints: the tracebacks of the exception and its chain without
-    ktexplain's own frames (the import watcher's, if keras-tuner failed to import). The
+    ktexplain's own frames (the import watcher's, if keras-tuner failed to import; the
+    observer's wrappers around keras-tuner's hooks). The
     exception object is given back its own tracebacks afterwards."""
 
     def __init__(self, exc: BaseException | None) -> None:
@@ -216,13 +212,14 @@ class _OurFramesHidden:
 
 
 def _hide_our_frames(tb: types.TracebackType) -> types.TracebackType | None:
-    """The same traceback minus this module's frames (the original when it has none)."""
+    """The same traceback minus this module's and the observer's frames (the original when it
+    has none)."""
     entries = []
     node: types.TracebackType | None = tb
     while node is not None:
         entries.append(node)
         node = node.tb_next
-    kept = [e for e in entries if e.tb_frame.f_code.co_filename != __file__]
+    kept = [e for e in entries if e.tb_frame.f_code.co_filename not in _OUR_FILES]
     if len(kept) == len(entries):
         return tb
     rebuilt: types.TracebackType | None = None
@@ -448,11 +445,9 @@ def running_ipython() -> Any:
         return None
 
 
-# -- the per-trial observer ------------------------------------------------------------------
-# keras-tuner is observed where nothing can raise through ktexplain: the oracle's Display reports
-# each ended trial (after the oracle has recorded it and checked the consecutive-failure limit),
-# and BaseTuner's on_search_begin / on_search_end hooks are empty. `search`, `on_trial_end` and
-# the trial itself are left alone, so no ktexplain frame ever shows in a user's traceback.
+# -- watching for keras-tuner ---------------------------------------------------------------
+# The watcher is here, not in `ktexplain.observer`: install() adds it, and must load nothing more.
+# The observer (what is patched, and what a failed trial prints) loads once keras-tuner has.
 class _KerasTunerWatcher:
     """Patches keras-tuner the moment one of its modules finishes executing, whoever imports it.
 
@@ -500,7 +495,9 @@ class _PatchingLoader:
         state = _state
         if state is not None and state.per_trial:
             try:
-                _patch_module(state, module)
+                from ktexplain import observer
+
+                observer.patch_module(state, module)
             except Exception as error:  # keras-tuner must import whatever happens here
                 _say(f"ktexplain: cannot watch keras-tuner trials ({_reason(error)})")
 
@@ -515,7 +512,9 @@ def _start_observer(state: _State) -> None:
     for name in WATCHED_MODULES:
         module = sys.modules.get(name)
         if module is not None:
-            _patch_module(state, module)
+            from ktexplain import observer
+
+            observer.patch_module(state, module)
 
 
 def _stop_observer(state: _State) -> None:
@@ -523,141 +522,7 @@ def _stop_observer(state: _State) -> None:
         if state.watcher in sys.meta_path:
             sys.meta_path.remove(state.watcher)
         state.watcher = None
-    for patch in reversed(state.patched):
-        current = patch.owner.__dict__.get(patch.name)
-        if current is not patch.wrapper:
-            continue  # someone patched over ours: ours stays, inert
-        if patch.had_own:
-            setattr(patch.owner, patch.name, patch.original)
-        else:
-            delattr(patch.owner, patch.name)
-    state.patched.clear()
+    if state.patched:  # only the observer patches, so it is loaded already
+        from ktexplain import observer
 
-
-def _patch_module(state: _State, module: types.ModuleType) -> None:
-    targets: tuple[tuple[str, str, Callable[..., Any]], ...] = (
-        ("BaseTuner", "on_search_begin", _wrap_search_begin),
-        ("BaseTuner", "on_search_end", _wrap_search_end),
-        ("Display", "on_trial_end", _wrap_trial_reported),
-    )
-    for class_name, name, make in targets:
-        owner = getattr(module, class_name, None)
-        if not isinstance(owner, type) or owner.__module__ != module.__name__:
-            continue  # not defined here (an import of it from elsewhere)
-        if any(p.owner is owner and p.name == name for p in state.patched):
-            continue
-        original = owner.__dict__.get(name)
-        if original is None:
-            continue
-        wrapper = make(original, state)
-        wrapper.__ktexplain_original__ = original
-        wrapper.__wrapped__ = original
-        wrapper.__doc__ = original.__doc__
-        setattr(owner, name, wrapper)
-        state.patched.append(_Patch(owner, name, True, original, wrapper))
-
-
-# The failures of the search running on each oracle, for the "same cause" lines and the summary.
-_searches: dict[int, list[Failure]] = {}
-
-
-def _wrap_search_begin(original: Callable[..., Any], state: _State) -> Callable[..., Any]:
-    def on_search_begin(self: Any) -> Any:
-        if state.active:
-            _searches[id(getattr(self, "oracle", None))] = []
-        return original(self)
-
-    return on_search_begin
-
-
-def _wrap_search_end(original: Callable[..., Any], state: _State) -> Callable[..., Any]:
-    def on_search_end(self: Any) -> Any:
-        result = original(self)
-        # Only a search that finished: one stopped by an exception reaches the excepthook,
-        # which explains it with every failed trial of the oracle (a summary would say it twice).
-        failures = _searches.pop(id(getattr(self, "oracle", None)), None)
-        if failures and state.active:
-            _summarize(self, failures)
-        return result
-
-    return on_search_end
-
-
-def _wrap_trial_reported(original: Callable[..., Any], state: _State) -> Callable[..., Any]:
-    def on_trial_end(self: Any, trial: Any) -> Any:
-        result = original(self, trial)  # keras-tuner's "Trial N Complete" report
-        if state.active:
-            _after_trial(getattr(self, "oracle", None), trial)
-        return result
-
-    return on_trial_end
-
-
-def _after_trial(oracle: Any, trial: Any) -> None:
-    """Explain the trial keras-tuner just reported as FAILED. Never raises."""
-    if disabled_by_env():
-        return
-    try:
-        from ktexplain.sources.live import failure_from_trial, trial_number_of
-
-        trial_id = getattr(trial, "trial_id", None)
-        ended = getattr(oracle, "trials", {}).get(trial_id, trial)
-        if str(getattr(ended, "status", "")) != "FAILED":
-            return
-        failure = failure_from_trial(ended, trial_number_of(oracle, ended), oracle)
-        if failure is None:
-            return
-        record = _searches.setdefault(id(oracle), [])
-        earlier = list(record)
-        record.append(failure)
-        _flush_standard_streams()
-        repeated = _first_with_same_cause(earlier, failure)
-        if repeated is not None:
-            # The fix was printed for the first trial with this cause: say so, briefly.
-            _write(
-                f"ktexplain: trial {_label(failure)}: same cause as trial {repeated}\n",
-                _target(None) or sys.stdout,
-            )
-            return
-        _emit([failure], compact=True, header=None)
-    except KeyboardInterrupt:
-        raise
-    except Exception as error:
-        _say(f"ktexplain: could not explain this trial ({_reason(error)})")
-
-
-def _first_with_same_cause(earlier: Sequence[Failure], failure: Failure) -> str | None:
-    if not earlier:
-        return None
-    for report in reports_for([*earlier, failure]):
-        if any(f is failure for f in report.failures) and report.failures[0] is not failure:
-            return _label(report.failures[0])
-    return None
-
-
-def _label(failure: Failure) -> str:
-    return failure.trial.label if failure.trial is not None else "?"
-
-
-def _summarize(tuner: Any, failures: Sequence[Failure]) -> None:
-    try:
-        total = len(getattr(getattr(tuner, "oracle", None), "trials", {}) or {}) or None
-        count = len(failures)
-        if total:
-            header = f"ktexplain: {count} of {total} trials failed in this search"
-        else:
-            header = f"ktexplain: {count} trial{'s' if count != 1 else ''} failed in this search"
-        _flush_standard_streams()
-        _emit(failures, compact=False, header=header, trials=_every_trial(tuner))
-    except Exception as error:
-        _say(f"ktexplain: could not summarize the failed trials ({_reason(error)})")
-
-
-def _every_trial(tuner: Any) -> list[Trial]:
-    """Every trial of the search with its status and values: the completed ones are what the
-    failures' region is judged against."""
-    from ktexplain.sources.live import trial_number_of, trial_record
-
-    oracle = getattr(tuner, "oracle", None)
-    trials = dict(getattr(oracle, "trials", {}) or {})
-    return [trial_record(trial, trial_number_of(oracle, trial)) for trial in trials.values()]
+        observer.unpatch(state)
