@@ -73,6 +73,8 @@ def distributed_runs(names: Sequence[str]) -> dict[str, list[str]]:
     """``ktexplain chief.log worker0.log worker1.log my_dir/my_project``: when one input is the
     project of a distributed search's chief, the logs given with it are that run's (the chief's
     and its workers'), read as one run. Project name → the logs."""
+    if not any(name != "-" and Path(name).is_dir() for name in names):
+        return {}  # no project among the inputs: nothing to read as one distributed run
     from ktexplain.sources.distributed import is_distributed
     from ktexplain.sources.tunerdir import find_projects
 
