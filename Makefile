@@ -70,8 +70,10 @@ lint: $(VENV)/.test
 test: envs lint
 	KTEXPLAIN_KERAS2_PYTHON=$(CURDIR)/$(K2)/bin/python $(VENV)/bin/python -m pytest -q -ra
 
-bench: $(VENV)/.engine
+bench: $(VENV)/.test
 	$(VENV)/bin/python bench/run.py
+	$(VENV)/bin/python bench/attribution.py
+	$(VENV)/bin/python bench/check.py
 
 fixtures: envs
 	$(VENV)/bin/python fixtures/generate.py
