@@ -29,7 +29,7 @@ CATEGORIES = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Frame:
     filename: str
     lineno: int | None
@@ -49,7 +49,7 @@ class Frame:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExceptionRecord:
     """One exception of a chain: its type as printed, its message with ANSI stripped."""
 
@@ -105,7 +105,7 @@ def summary_line(message: str) -> str:
     return lines[0].strip()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HyperParameterSpec:
     """A search-space entry as keras-tuner stores it (`class_name` + `config`)."""
 
@@ -164,7 +164,7 @@ def _short(value: Any) -> str:
     return repr(value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Trial:
     """What is known of the trial a failure happened in.
 
@@ -195,7 +195,7 @@ class Trial:
         return next((s for s in self.space if s.name == name), None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Origin:
     """Where in the input a failure was found: ``run.log:120`` or ``<live>``."""
 
@@ -206,7 +206,7 @@ class Origin:
         return f"{self.source}:{self.line}" if self.line is not None else self.source
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Failure:
     """One failed trial (or one uncaught exception), whatever the input was.
 
@@ -248,7 +248,7 @@ class Failure:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HyperParameterLink:
     """The hyperparameter blamed. ``via`` says how it was found: ``argument`` (the message's
     argument is a hyperparameter with that value), ``value`` (the only one with that value),
@@ -260,7 +260,7 @@ class HyperParameterLink:
     via: str = "value"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Diagnosis:
     """What a failure means. ``exception`` is the member of the chain the pattern matched."""
 
@@ -280,7 +280,7 @@ class Diagnosis:
     dialect: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Report:
     """One cause, with every trial it happened in (in order of first appearance). ``region``
     is the part of the search space where the cause happens, when the run's other trials were

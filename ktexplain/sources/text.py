@@ -143,7 +143,7 @@ def parse_value(text: str) -> Any:
         return text
 
 
-@dataclass
+@dataclass(slots=True)
 class _Block:
     """A traceback being read: frames, then an exception line and its message."""
 
@@ -151,6 +151,9 @@ class _Block:
     type: str | None = None
     message: list[str] = field(default_factory=list)
     text: list[str] = field(default_factory=list)
+
+
+CONSTRUCTION = Trial(construction=True)  # the build at tuner construction: one record for all
 
 
 class TextReader:
@@ -179,6 +182,7 @@ class TextReader:
         self.loose: list[tuple[int, list[str]]] = []  # paragraphs of text no structure took
         self.loose_open = False
         self.loose_count = 0
+        self._trial_records: dict[int, Trial] = {}
         self.renderings = Chain()  # IPython, quoted, TF C++ log… → the plain rendering
 
     # -- feeding ---------------------------------------------------------------------------
@@ -648,7 +652,7 @@ class TextReader:
 
     def _trial(self, number: int | None, pending: Pending) -> Trial | None:
         if is_construction(pending.records):
-            return Trial(construction=True)
+            return CONSTRUCTION
         if pending.summary is not None:
             summary = pending.summary
             return Trial(
@@ -659,15 +663,22 @@ class TextReader:
             )
         if number is None:
             return None
+        # One record per trial, however many of its tracebacks a long log repeats.
+        cached = self._trial_records.get(number)
+        if cached is not None:
+            return cached
         facts = self.trials.get(number)
         if facts is None:
-            return Trial(number=number)
-        return Trial(
-            number=number,
-            hyperparameters=dict(facts.hyperparameters),
-            values_truncated=frozenset(facts.truncated),
-            status="FAILED",
-        )
+            trial = Trial(number=number)
+        else:
+            trial = Trial(
+                number=number,
+                hyperparameters=dict(facts.hyperparameters),
+                values_truncated=frozenset(facts.truncated),
+                status="FAILED",
+            )
+        self._trial_records[number] = trial
+        return trial
 
 
 def failures_from_lines(lines: Iterable[str], source: str = "<text>") -> list[Failure]:

@@ -16,7 +16,7 @@ from typing import Any
 from ktexplain.failure import ExceptionRecord, Failure, Origin, Trial
 
 
-@dataclass
+@dataclass(slots=True)
 class TrialFacts:
     number: int
     line: int
@@ -35,7 +35,7 @@ class TrialFacts:
         return self.completed_line is not None and self.objective is None
 
 
-@dataclass
+@dataclass(slots=True)
 class Pending:
     """Tracebacks of one chain, and whether it is the limit RuntimeError's embedded text."""
 
@@ -48,7 +48,7 @@ class Pending:
     warning: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Summary:
     """A ``Trial <id> summary`` block of ``tuner.results_summary()``: the saved trial, exact."""
 
