@@ -190,7 +190,7 @@ def link_hyperparameter(
 
 
 def _by_hint(hints: tuple[str, ...], candidates: dict[str, Any]) -> str | None:
-    return _hinted_name(tuple(hints), tuple(candidates))
+    return _hinted_name(hints, tuple(candidates))
 
 
 @functools.lru_cache(maxsize=1024)

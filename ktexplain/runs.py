@@ -58,8 +58,13 @@ def group(diagnoses: Iterable[Diagnosis]) -> list[Report]:
 
 
 class _TrialsSeen:
-    """The trials of one cause so far, indexed: `_same_trial` against each of them, in
-    constant time (a 10,000-trial directory has thousands of failures with one cause)."""
+    """The trials of one cause so far, indexed so that a repeat is found in constant time (a
+    10,000-trial directory has thousands of failures with one cause).
+
+    One trial's traceback can appear several times in one input: printed by keras-tuner, in the
+    final RuntimeError, and again in ``results_summary()``. Two failures of one input are one
+    trial when both are the tuner's construction, when both have a number and it is the same, or
+    otherwise when they have the same trial id."""
 
     def __init__(self) -> None:
         self.construction: set[str] = set()
@@ -89,15 +94,3 @@ class _TrialsSeen:
         if by_id is not None:
             self.ids.add(by_id)
         return True
-
-
-def _same_trial(a: Failure, b: Failure) -> bool:
-    """One trial's traceback can appear several times in one input: printed by keras-tuner, in
-    the final RuntimeError, and again in ``results_summary()``."""
-    if a.trial is None or b.trial is None or a.origin.source != b.origin.source:
-        return False
-    if a.trial.construction or b.trial.construction:
-        return a.trial.construction == b.trial.construction
-    if a.trial.number is not None and b.trial.number is not None:
-        return a.trial.number == b.trial.number
-    return a.trial.trial_id is not None and a.trial.trial_id == b.trial.trial_id

@@ -243,14 +243,11 @@ class TextReader:
             values = LOSS.findall(span)  # one C-level pass: first, last and peak are all needed
             if values:
                 numbers = [float(v) for v in values]
-                finite = [v for v in numbers if not (math.isnan(v) or math.isinf(v))]
-                # As line by line: the peak is the first largest value, or the last NaN/inf.
-                if len(finite) < len(numbers):
-                    last_bad = max(
-                        i for i, v in enumerate(numbers) if math.isnan(v) or math.isinf(v)
-                    )
-                    peak_at = span.rfind("loss: " + values[last_bad])
-                    peak_text = values[last_bad]
+                bad = [i for i, v in enumerate(numbers) if math.isnan(v) or math.isinf(v)]
+                # As line by line: the peak is the last NaN/inf, else the first largest value.
+                if bad:
+                    peak_text = values[bad[-1]]
+                    peak_at = span.rfind("loss: " + peak_text)
                 else:
                     peak_text = values[numbers.index(max(numbers))]
                     peak_at = span.find("loss: " + peak_text)
@@ -262,8 +259,7 @@ class TextReader:
                 for at, text in sorted(places.items()):
                     self.line_number = base + span.count("\n", 0, max(at, 0)) + 1
                     self._scan_losses("loss: " + text)
-                if facts.first_loss is not None:
-                    facts.last_loss = numbers[-1]
+                facts.last_loss = numbers[-1]  # whatever positions a repeated text was found at
         self.line_number = base + span.count("\n")
 
     def feed(self, raw: str) -> None:
