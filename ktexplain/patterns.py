@@ -14,15 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import regex
-
+from ktexplain import patterncache
 from ktexplain.failure import CATEGORIES
+from ktexplain.prefilter import LazyRegex
 from ktexplain.templates import TemplateError, fields_of
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 DIALECTS = ("keras3", "keras2", "jax", "torch", "tf-op", "keras-tuner", "python")
 HP_FIELDS = frozenset({"hp", "hp_value", "hp_space", "hp_suggestion"})
@@ -241,17 +236,37 @@ def load_database(dirs: Iterable[Path] | None = None, strict: bool = False) -> D
 
 
 def load_file(path: Path, lazy: bool = False) -> tuple[list[Pattern], list[PatternError]]:
+    """`lazy` (the shipped files outside the test suite): regexes compile on first use, and the
+    file's patterns come from `patterncache` when this text was built before."""
     name = str(path)
     try:
-        raw = path.read_bytes().decode("utf-8")
-        data = _parse_toml(raw)
+        data_bytes = path.read_bytes()
+    except OSError as exc:
+        return [], [PatternError(name, f"cannot read: {exc.strerror or exc}")]
+    if lazy:
+        built = patterncache.load_built(data_bytes)
+        if built is not None:
+            with contextlib.suppress(KeyError, TypeError, ValueError, IndexError):
+                return _from_built(built, name)
+    patterns, errors = _load_text(data_bytes, name, lazy)
+    if lazy:
+        patterncache.store_built(data_bytes, _to_built(patterns, errors))
+    return patterns, errors
+
+
+def _load_text(
+    data_bytes: bytes, name: str, lazy: bool
+) -> tuple[list[Pattern], list[PatternError]]:
+    tomllib = patterncache.toml_module()
+
+    try:
+        raw = data_bytes.decode("utf-8")
+        data = patterncache.parse_toml(raw, keep=not lazy)  # lazy: its built form is kept
     except UnicodeDecodeError as exc:
         return [], [PatternError(name, f"not UTF-8 ({exc.reason})")]
     except tomllib.TOMLDecodeError as exc:
         line = _toml_error_line(str(exc))
         return [], [PatternError(name, f"invalid TOML: {exc}", line=line)]
-    except OSError as exc:
-        return [], [PatternError(name, f"cannot read: {exc.strerror or exc}")]
     category = data.get("category")
     if category not in CATEGORIES:
         return [], [PatternError(name, f"`category` must be one of {', '.join(CATEGORIES)}")]
@@ -271,7 +286,74 @@ def load_file(path: Path, lazy: bool = False) -> tuple[list[Pattern], list[Patte
     return patterns, errors
 
 
+_PLAIN_FIELDS = (
+    "id",
+    "category",
+    "title",
+    "dialects",
+    "exception_types",
+    "priority",
+    "statics",
+    "valid",
+    "hyperparameter_hint",
+    "link_by_value",
+    "rule",
+    "fix",
+    "fix_with_hp",
+)
+
+
+def _to_built(patterns: list[Pattern], errors: list[PatternError]) -> dict[str, Any]:
+    """What `_from_built` needs: every field, each regex with its required literal."""
+    return {
+        "patterns": [
+            {
+                **{key: getattr(p, key) for key in _PLAIN_FIELDS},
+                "regexes": [[r.pattern, r.literal] for r in p.regexes],
+                "frame_regexes": [[r.pattern, r.literal] for r in p.frame_regexes],
+                "examples": [
+                    [e.message, e.fixture, e.value, e.frames, e.real, e.template, e.exception]
+                    for e in p.examples
+                ],
+            }
+            for p in patterns
+        ],
+        "errors": [[e.message, e.line, e.pattern_id] for e in errors],
+    }
+
+
+def _from_built(built: dict[str, Any], name: str) -> tuple[list[Pattern], list[PatternError]]:
+    patterns = [
+        Pattern(
+            id=entry["id"],
+            category=entry["category"],
+            title=entry["title"],
+            regexes=tuple(LazyRegex(source, literal) for source, literal in entry["regexes"]),
+            dialects=tuple(entry["dialects"]),
+            frame_regexes=tuple(
+                LazyRegex(source, literal) for source, literal in entry["frame_regexes"]
+            ),
+            exception_types=tuple(entry["exception_types"]),
+            priority=entry["priority"],
+            statics=entry["statics"],
+            valid=entry["valid"],
+            hyperparameter_hint=tuple(entry["hyperparameter_hint"]),
+            link_by_value=entry["link_by_value"],
+            rule=entry["rule"],
+            fix=entry["fix"],
+            fix_with_hp=entry["fix_with_hp"],
+            examples=tuple(Example(*example) for example in entry["examples"]),
+            source=name,
+        )
+        for entry in built["patterns"]
+    ]
+    errors = [PatternError(name, message, line, pid) for message, line, pid in built["errors"]]
+    return patterns, errors
+
+
 def _build(entry: Any, category: str, source: str, lazy: bool = False) -> Pattern:
+    import regex
+
     if not isinstance(entry, dict):
         raise ValueError("a pattern must be a table")
     pid = entry.get("id")
@@ -347,6 +429,8 @@ def _build(entry: Any, category: str, source: str, lazy: bool = False) -> Patter
         )
     hints = tuple(entry.get("hyperparameter_hint", ()))
     for hint in hints if not lazy else ():
+        import regex
+
         try:
             regex.compile(hint)
         except regex.error as exc:
@@ -375,131 +459,20 @@ def _build(entry: Any, category: str, source: str, lazy: bool = False) -> Patter
     )
 
 
-_GROUP_NAME = regex.compile(r"\(\?P?<(?P<name>[A-Za-z_]\w*)>")
-
-
-class _LazyRegex:
-    """A shipped regex, compiled the first time it is searched (compiling ~350 `regex`
-    patterns costs more than the rest of explaining a traceback), and not even then when the
-    text lacks a phrase every match must contain (`required_literal`)."""
-
-    __slots__ = ("_compiled", "_literal", "pattern")
-
-    def __init__(self, source: str) -> None:
-        self.pattern = source
-        self._literal: str | bool | None = False  # False: not worked out yet
-        self._compiled: Any = None
-
-    @property
-    def literal(self) -> str | None:
-        if self._literal is False:
-            self._literal = required_literal(self.pattern)
-        return self._literal  # type: ignore[return-value]
-
-    def search(self, text: str, timeout: float | None = None) -> Any:
-        literal = self.literal
-        if literal is not None and literal not in text:
-            return None
-        if self._compiled is None:
-            self._compiled = regex.compile(self.pattern)
-        return self._compiled.search(text, timeout=timeout)
-
-
-_LITERAL_ESCAPES = frozenset(".^$*+?()[]{}|\\/-'\"`:=,<>!#%&@~;_ ")
-_MIN_LITERAL = 6
-
-
-def required_literal(source: str) -> str | None:
-    """The longest run of plain text that every match of `source` contains, or None.
-
-    Conservative by construction: only text at the top level of the expression counts (nothing
-    inside a group, a class or an alternation), a character followed by a quantifier is cut, and
-    a top-level ``|`` or an inline flag means no literal at all. A wrong answer would hide a match,
-    so anything unusual gives None; the test suite checks every example with and without it."""
-    if source.startswith("(?") and not source.startswith(("(?:", "(?P", "(?=", "(?!", "(?<")):
-        return None  # inline flags, e.g. (?i)
-    runs: list[str] = []
-    run: list[str] = []
-    depth = 0
-    i = 0
-    n = len(source)
-
-    def cut() -> None:
-        if run:
-            runs.append("".join(run))
-            run.clear()
-
-    while i < n:
-        char = source[i]
-        if char == "\\" and i + 1 < n:
-            escaped = source[i + 1]
-            if depth == 0 and escaped in _LITERAL_ESCAPES:
-                literal: str | None = escaped
-            else:
-                literal = None
-            i += 2
-        elif char == "[":
-            # A character class: skip to its closing bracket (a ] first in the class is literal).
-            j = i + 1
-            if j < n and source[j] == "^":
-                j += 1
-            if j < n and source[j] == "]":
-                j += 1
-            while j < n and source[j] != "]":
-                j += 2 if source[j] == "\\" else 1
-            i = j + 1
-            literal = None
-        elif char == "(":
-            depth += 1
-            i += 1
-            literal = None
-        elif char == ")":
-            depth -= 1
-            i += 1
-            literal = None
-        elif char == "|":
-            if depth == 0:
-                return None
-            i += 1
-            literal = None
-        elif char in ".^$":
-            i += 1
-            literal = None
-        elif char in "*+?{":
-            # A quantifier: the character before it may be absent or repeated.
-            if run:
-                run.pop()
-            cut()
-            if char == "{":
-                close = source.find("}", i)
-                i = n if close < 0 else close + 1
-            else:
-                i += 1
-            if i < n and source[i] in "?+":
-                i += 1
-            continue
-        else:
-            literal = char if depth == 0 else None
-            i += 1
-        if literal is None:
-            cut()
-        else:
-            # A literal followed by a quantifier is handled when the quantifier is read.
-            run.append(literal)
-    cut()
-    best = max(runs, key=len, default="")
-    return best if len(best) >= _MIN_LITERAL else None
+_GROUP_NAME = r"\(\?P?<(?P<name>[A-Za-z_]\w*)>"
 
 
 def _compile_all(sources: list[str], key: str, lazy: bool = False) -> tuple[list[Any], set[str]]:
     """Compile each regex (or wrap it to compile on first use); the groups every one of them
     has (what templates may rely on)."""
+    import regex
+
     compiled: list[Any] = []
     groups: set[str] | None = None
     for source in sources:
         if lazy:
-            compiled.append(_LazyRegex(source))
-            names = set(_GROUP_NAME.findall(source))
+            compiled.append(LazyRegex(source))
+            names = set(regex.findall(_GROUP_NAME, source))
         else:
             try:
                 pattern = regex.compile(source)
@@ -516,46 +489,10 @@ def _opt_str(value: Any) -> str | None:
 
 
 def _toml_error_line(message: str) -> int | None:
+    import regex
+
     found = regex.search(r"line (\d+)", message)
     return int(found.group(1)) if found else None
-
-
-def _cache_dir() -> Path | None:
-    """Where parsed pattern files are kept (``KTEXPLAIN_CACHE``, else the XDG cache); ``0``
-    turns the cache off."""
-    chosen = os.environ.get("KTEXPLAIN_CACHE")
-    if chosen == "0":
-        return None
-    if chosen:
-        return Path(chosen)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "ktexplain" / "patterns"
-
-
-def _parse_toml(raw: str) -> Any:
-    """`tomllib` is pure Python and the shipped files are large: a file's parsed form is kept
-    as JSON under the digest of its text, so an unchanged file is parsed once per machine."""
-    import hashlib
-    import json
-
-    cache = _cache_dir()
-    cached = None
-    if cache is not None:
-        cached = cache / f"{hashlib.sha256(raw.encode()).hexdigest()[:32]}.json"
-        try:
-            return json.loads(cached.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            pass
-    data = tomllib.loads(raw)
-    if cached is not None:
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            partial = cached.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_text(json.dumps(data), encoding="utf-8")
-            os.replace(partial, cached)
-        except (OSError, TypeError, ValueError):
-            pass  # a read-only home or a value JSON cannot hold: parse again next time
-    return data
 
 
 def _entry_lines(raw: str) -> list[int]:

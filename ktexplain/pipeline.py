@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ktexplain.attribution import with_regions
 from ktexplain.diagnose import Match, diagnose, same_value
 from ktexplain.failure import Diagnosis, Failure, Report, Trial
-from ktexplain.lint import with_risks
 from ktexplain.patterns import Database, default_dirs, load_database
 from ktexplain.runs import group
 
@@ -29,7 +27,16 @@ def reports(
 ) -> list[Report]:
     """`trials`: every trial of the run, failed or not, when the source knows them; each report
     then says which region of the search space its cause fails in."""
-    return with_risks(with_regions(_reports(failures, db), trials))
+    found = _reports(failures, db)
+    if trials:  # attribution is loaded only when there is a run to judge
+        from ktexplain.attribution import with_regions
+
+        found = with_regions(found, trials)
+    if any(r.diagnosis.hyperparameter and r.diagnosis.hyperparameter.spec for r in found):
+        from ktexplain.lint import with_risks  # only a known definition can carry a risk
+
+        found = with_risks(found)
+    return found
 
 
 def _reports(failures: Iterable[Failure], db: Database) -> list[Report]:

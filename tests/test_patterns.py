@@ -276,3 +276,59 @@ def test_lazy_shipped_patterns_match_exactly_what_compiled_ones_match():
             assert lazy[pattern.id].search(exception_type, message) == pattern.search(
                 exception_type, message
             ), (pattern.id, message)
+
+
+def _fields(pattern):
+    """Everything a pattern holds, its regexes by source and required literal."""
+    out = {k: v for k, v in vars(pattern).items() if k not in ("regexes", "frame_regexes")}
+    for key in ("regexes", "frame_regexes"):
+        out[key] = [(r.pattern, r.literal) for r in getattr(pattern, key)]
+    return out
+
+
+def _slots(pattern):
+    return {name: getattr(pattern, name) for name in pattern.__dataclass_fields__}
+
+
+def test_built_cache_gives_the_same_patterns_as_reading_the_files(tmp_path, monkeypatch):
+    """A CLI start takes the shipped patterns from the built cache: it must hold exactly what
+    reading, validating and analysing the files gives."""
+    monkeypatch.setenv("KTEXPLAIN_CACHE", str(tmp_path))
+    for path in sorted(builtin_dir().glob("*.toml")):
+        fresh, fresh_errors = load_file(path, lazy=True)  # a miss: read, then stored
+        assert list(tmp_path.glob("built-*.json")), "nothing stored"
+        cached, cached_errors = load_file(path, lazy=True)  # a hit
+        assert cached_errors == fresh_errors
+        assert [_fields(_Plain(p)) for p in cached] == [_fields(_Plain(p)) for p in fresh]
+
+
+class _Plain:
+    """A Pattern's fields as attributes (frozen dataclasses with slots have no __dict__)."""
+
+    def __init__(self, pattern):
+        for name, value in _slots(pattern).items():
+            setattr(self, name, value)
+
+
+def test_built_cache_never_serves_an_edited_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("KTEXPLAIN_CACHE", str(tmp_path / "cache"))
+    path = _write(tmp_path, "p.toml", GOOD)
+    (first,), _ = load_file(path, lazy=True)
+    path.write_text(GOOD.replace(first.title, "An edited title"), encoding="utf-8")
+    (second,), _ = load_file(path, lazy=True)
+    assert second.title == "An edited title"
+
+
+def test_a_damaged_built_cache_entry_means_reading_the_file(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("KTEXPLAIN_CACHE", str(cache))
+    path = _write(tmp_path, "p.toml", GOOD)
+    (first,), _ = load_file(path, lazy=True)
+    for entry in cache.glob("built-*.json"):
+        entry.write_text('{"patterns": [{"id": 3}]}', encoding="utf-8")  # valid JSON, wrong shape
+    (again,), errors = load_file(path, lazy=True)
+    assert errors == [] and again.id == first.id and again.title == first.title
+    for entry in cache.glob("built-*.json"):
+        entry.write_bytes(b"\x00garbage")
+    (again,), errors = load_file(path, lazy=True)
+    assert errors == [] and again.id == first.id
