@@ -7,6 +7,7 @@ CLI reports in one line (exit code 2).
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -225,28 +226,22 @@ def _read_stream(handle: IO[bytes], name: str, trials: list[Trial] | None = None
     from ktexplain.sources.text import TextReader
 
     reader = TextReader(name)
-    feed = reader.feed
     repair = damage.LineRepair()
     offset = 0
     for block in _blocks(handle):
-        # A block of whole lines: checked and decoded at once when it is clean (nearly always).
         if b"\x00" not in block:
-            try:
-                text = block.decode("utf-8")
-            except UnicodeDecodeError:
-                pass
-            else:
-                reader.feed_text(text)  # lines nothing acts on are skipped in bulk
-                offset += len(block)
-                continue
-        # NUL bytes or invalid UTF-8: line by line, damage cut out, stray bytes dropped or
-        # shown as U+FFFD
+            # Nearly always: skimmed in bulk, and only the lines read are decoded (a line that
+            # is not UTF-8 has its damage cut out first).
+            reader.feed_bytes(block, undecodable=functools.partial(_repaired, repair, offset))
+            offset += len(block)
+            continue
+        # NUL bytes (a crash's padding): line by line, damage cut out, stray bytes dropped
         raws = block.split(b"\n")
         if raws[-1] == b"":
             raws.pop()
         for raw in raws:
             for piece in repair.lines(raw, offset):
-                feed(piece)
+                reader.feed(piece)
             offset += len(raw) + 1
     warning = repair.warning(name)
     if warning is not None:
@@ -257,6 +252,10 @@ def _read_stream(handle: IO[bytes], name: str, trials: list[Trial] | None = None
     if trials is not None:
         trials.extend(reader.trials_seen())
     return failures
+
+
+def _repaired(repair: damage.LineRepair, base: int, raw: bytes, at: int) -> list[str]:
+    return repair.lines(raw, base + at)
 
 
 READ_BLOCK = 1 << 20

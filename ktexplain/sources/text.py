@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ktexplain.failure import ExceptionRecord, Failure, Frame, Origin, Trial
 from ktexplain.sources.renderings import Chain
+from ktexplain.sources.skim import Skimmer, loss_values
 from ktexplain.sources.trials import (
     Pending,
     Summary,
@@ -65,7 +66,6 @@ BARE_EXCEPTION = re.compile(
 )
 LOOSE_LINES = 2000  # lines of loose text kept for message mode: a paste, not a week-long log
 LOOSE_INPUT = 5000  # inputs longer than this are logs: their loose text is not read as messages
-NONFINITE_LOSS = re.compile(r"(?<![\w/])loss: (?:nan|-?inf)", re.IGNORECASE)
 # What any part of the reader acts on while it is idle: a line holding none of these is skipped
 # in bulk by `TextReader.feed_text` (the recognisers' own triggers are added per reader).
 TRIGGERS = (
@@ -83,9 +83,7 @@ TRIGGERS = (
     "terminate called",
     "what():",
 )
-_ANSI_PREFIX = r"(?:\x1b\[[0-?]*[ -/]*[@-~])*"
 
-LOSS = re.compile(r"(?<![\w/])loss: (nan|-?inf|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)", re.IGNORECASE)
 # Lines that end an exception message: structure printed by keras-tuner, Keras, TF or Python.
 BOUNDARIES = re.compile(
     r"^(?:"
@@ -184,40 +182,54 @@ class TextReader:
         self.loose_count = 0
         self._trial_records: dict[int, Trial] = {}
         self.renderings = Chain()  # IPython, quoted, TF C++ log… → the plain rendering
+        self._skim: Skimmer | None = None
+        self.skipped_lines = 0  # lines skimmed over in bulk, never decoded nor read
 
     # -- feeding ---------------------------------------------------------------------------
     def feed_text(self, text: str, bulk_after: int = LOOSE_INPUT) -> None:
-        """Feed a block of whole lines (``\n``-separated). While the reader is idle, the lines
-        before the next one that anything could act on are skipped in bulk: counted, and their
-        losses summed up as the silent-failure checks need them (first, last, NaN/inf). A long
-        log is mostly progress bars, and nearly none of them matter. The first `bulk_after`
-        lines are read one by one (a short input's loose text may be a pasted message)."""
-        trigger = self._trigger()
-        pos, size = 0, len(text)
+        """A block of whole lines (``\n``-separated), skimmed as `feed_bytes` does."""
+        self.feed_bytes(text.encode("utf-8", "surrogatepass"), bulk_after, "surrogatepass")
+
+    def feed_bytes(
+        self,
+        data: bytes,
+        bulk_after: int = LOOSE_INPUT,
+        errors: str = "strict",
+        undecodable: Callable[[bytes, int], Iterable[str]] | None = None,
+    ) -> None:
+        """A block of whole lines of raw bytes. While the reader is idle, the lines before the
+        next one anything could act on are skipped in bulk, never decoded: counted, and their
+        first and last loss noted (see `skim`). The first `bulk_after` lines are read one by
+        one (a short input's loose text may be a pasted message). A line that is not valid
+        UTF-8 goes to `undecodable` (the line and its offset in `data`; it returns the text
+        lines to read instead), or is decoded with `errors`."""
+        skimmer = self._skimmer()
+        pos, size = 0, len(data)
         while pos < size:
             if self.line_number >= bulk_after and self._idle():
-                found = trigger.search(text, pos)
-                start = size if found is None else text.rfind("\n", pos, found.start()) + 1
-                if start > pos:
-                    self._skip(text[pos:start])
-                    pos = start
+                stop = skimmer.next_stop(data, pos)
+                if stop > pos:
+                    self._skip(data, pos, stop)
+                    pos = stop
                     continue
-            end = text.find("\n", pos)
+            end = data.find(b"\n", pos)
             end = size if end < 0 else end + 1
-            self.feed(text[pos:end].rstrip("\n"))
+            raw = data[pos : end - 1] if data[end - 1 : end] == b"\n" else data[pos:end]
+            try:
+                self.feed(raw.decode("utf-8", errors))
+            except UnicodeDecodeError:
+                if undecodable is None:
+                    self.feed(raw.decode("utf-8", "replace"))
+                else:
+                    for piece in undecodable(raw, pos):
+                        self.feed(piece)
             pos = end
 
-    def _trigger(self) -> re.Pattern[str]:
-        chain = self.renderings
-        anywhere = [*TRIGGERS, *chain.contains]
-        starts = "|".join(map(re.escape, chain.starts))
-        ends = "|".join(map(re.escape, chain.ends))
-        parts = ["|".join(map(re.escape, anywhere))]
-        if starts:
-            parts.append(rf"(?:^|\r){_ANSI_PREFIX}(?:{starts})")
-        if ends:
-            parts.append(rf"(?:{ends}){_ANSI_PREFIX}\r?$")
-        return re.compile("|".join(parts), re.MULTILINE)
+    def _skimmer(self) -> Skimmer:
+        if self._skim is None:
+            chain = self.renderings
+            self._skim = Skimmer([*TRIGGERS, *chain.contains], chain.starts, chain.ends)
+        return self._skim
 
     def _idle(self) -> bool:
         """Nothing half-read: no traceback, table, objective, summary values, abort or
@@ -234,38 +246,24 @@ class TextReader:
             and self.renderings.idle
         )
 
-    def _skip(self, span: str) -> None:
+    def _skip(self, data: bytes, start: int, stop: int) -> None:
         base = self.line_number
-        facts = self.current_trial
-        if facts is not None and "loss: " in span:
-            if "\x1b" in span:
-                span = ANSI.sub("", span)
-            values = LOSS.findall(span)  # one C-level pass: first, last and peak are all needed
-            if values:
-                numbers = [float(v) for v in values]
-                bad = [i for i, v in enumerate(numbers) if math.isnan(v) or math.isinf(v)]
-                # As line by line: the peak is the last NaN/inf, else the first largest value.
-                if bad:
-                    peak_text = values[bad[-1]]
-                    peak_at = span.rfind("loss: " + peak_text)
-                else:
-                    peak_text = values[numbers.index(max(numbers))]
-                    peak_at = span.find("loss: " + peak_text)
-                places = {
-                    span.find("loss: " + values[0]): values[0],
-                    peak_at: peak_text,
-                    span.rfind("loss: " + values[-1]): values[-1],
-                }
-                for at, text in sorted(places.items()):
-                    self.line_number = base + span.count("\n", 0, max(at, 0)) + 1
-                    self._scan_losses("loss: " + text)
-                facts.last_loss = numbers[-1]  # whatever positions a repeated text was found at
-        self.line_number = base + span.count("\n")
+        if self.current_trial is not None:
+            counted, line = start, base + 1
+            for value, at in loss_values(data, start, stop):
+                line += data.count(b"\n", counted, at)
+                counted = at
+                self._note_loss(value, line)
+        skipped = data.count(b"\n", start, stop)
+        self.skipped_lines += skipped
+        self.line_number = base + skipped
 
     def feed(self, raw: str) -> None:
         self.line_number += 1
-        if "\r" in raw and self.current_trial is not None and "loss: " in raw:
-            self._scan_losses(ANSI.sub("", raw) if "\x1b" in raw else raw)
+        if self.current_trial is not None and "loss: " in raw:
+            data = raw.encode("utf-8", "surrogatepass")
+            for value, _ in loss_values(data, 0, len(data)):
+                self._note_loss(value, self.line_number)
         line = clean_line(raw)
         for plain in self.renderings.feed(line):
             self._feed_line(plain)
@@ -389,8 +387,7 @@ class TextReader:
             self._close_abort()
             return
         if self.current_trial is not None and "loss: " in line:
-            self._scan_losses(line)
-            return
+            return  # a progress line: its losses were noted as it came in (`feed`)
         self._loose(stripped)
 
     def _loose(self, stripped: str) -> None:
@@ -465,26 +462,26 @@ class TextReader:
             self.current_trial.truncated.add(name)
         self.current_trial.hyperparameters[name] = value
 
-    def _scan_losses(self, text: str) -> None:
+    def _note_loss(self, value: bytes, line: int) -> None:
         facts = self.current_trial
         if facts is None:
             return
-        for found in LOSS.finditer(text):
-            try:
-                value = float(found.group(1))
-            except ValueError:
-                continue
-            if facts.first_loss is None:
-                facts.first_loss = value
-            facts.last_loss = value
-            if (
-                math.isnan(value)
-                or math.isinf(value)
-                or facts.peak_loss is None
-                or (not math.isnan(facts.peak_loss) and value > facts.peak_loss)
-            ):
-                facts.peak_loss = value
-                facts.loss_line = self.line_number
+        try:
+            number = float(value)
+        except ValueError:
+            return
+        if facts.first_loss is None:
+            facts.first_loss = number
+        facts.last_loss = number
+        peak = facts.peak_loss
+        if (
+            math.isnan(number)
+            or math.isinf(number)
+            or peak is None
+            or (not math.isnan(peak) and number > peak)
+        ):
+            facts.peak_loss = number  # the last NaN/inf, else the first largest value
+            facts.loss_line = line
 
     # -- tracebacks --------------------------------------------------------------------------
     def _start_block(self, keep_chain: bool) -> None:

@@ -1,0 +1,123 @@
+"""Skimming a long log: finding, in raw bytes, the lines nothing has to read.
+
+A week-long run's log is mostly Keras progress bars: one line per epoch, rewritten hundreds of
+times with ``\\r`` (and ``\\b``), so nearly all its bytes sit in a few very long lines whose only
+visible part is the last ``\\r`` segment. What the reader needs from them is the loss, and of the
+loss only the first and the last value of each trial (`loss_values`). Everything else -- the
+structure keras-tuner prints, tracebacks, warnings, the renderings' own openings -- is found by
+a trigger regex that runs only over short lines and over each progress line's last segment.
+
+`Skimmer.next_stop` returns where the next line starts that the reader must be fed; the reader
+skips the bytes before it, noting their losses and counting their lines. The test suite checks on
+every captured run that skimming gives exactly what feeding each line gives.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+LOSS = b"loss: "
+# The value after ``loss: `` as Keras prints it (``%.4f``, ``%.4e``, nan, inf).
+LOSS_VALUE = re.compile(rb"(?i:nan|-?inf)|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+# A byte before ``loss: `` that makes it another metric's name: ``val_loss``, ``kl_loss``,
+# ``train/loss``.
+_NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_/")
+_ANSI_PREFIX = rb"(?:\x1b\[[0-?]*[ -/]*[@-~])*"
+_ANSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+
+
+def loss_values(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int]]:
+    """The training-loss values the reader notes in ``data[start:end]``, with their offsets:
+    the first and the last of each line that has any (``val_loss`` and other metrics named
+    ``…loss`` are not the training loss).
+
+    A progress line holds hundreds of updates of one epoch's running mean; its first and last
+    are what the silent-failure checks need (`trials.silent_exception`: the first loss of the
+    trial, the peak over epochs, a NaN), and finding them costs two searches from the ends of
+    the line, however long it is."""
+    at = data.find(LOSS, start, end)
+    while at >= 0:
+        line_end = data.find(b"\n", at, end)
+        line_end = end if line_end < 0 else line_end
+        line_start = max(start, data.rfind(b"\n", start, at) + 1)
+        first = _value(data, line_start, line_end, forward=True)
+        if first is not None:
+            yield first
+            last = _value(data, first[1], line_end, forward=False)
+            if last is not None and last[1] != first[1]:
+                yield last
+        at = data.find(LOSS, line_end, end)
+
+
+def _value(data: bytes, start: int, end: int, forward: bool) -> tuple[bytes, int] | None:
+    at = data.find(LOSS, start, end) if forward else data.rfind(LOSS, start, end)
+    while at >= 0:
+        if at == start or data[at - 1] not in _NAME_BYTES:
+            found = LOSS_VALUE.match(data, at + len(LOSS), end)
+            if found is not None:
+                return found.group(), at
+        at = data.find(LOSS, at + 1, end) if forward else data.rfind(LOSS, start, at)
+    return None
+
+
+class Skimmer:
+    """Finds the next line a reader must read, given what any part of it acts on.
+
+    `anywhere`: phrases that make a line worth reading wherever they are; `starts` / `ends`:
+    phrases that do so at the start / the end of a line (after ANSI codes), as the renderings
+    recognise them. A line worth reading is never skipped; a line skipped needlessly would only
+    cost time, so the triggers may be broad.
+    """
+
+    def __init__(self, anywhere: Iterable[str], starts: Iterable[str], ends: Iterable[str]):
+        anywhere, starts, ends = list(anywhere), list(starts), list(ends)
+        parts = ["|".join(map(re.escape, anywhere))]
+        if starts:
+            parts.append(rf"(?:^|\r){_ANSI_PREFIX.decode()}(?:{'|'.join(map(re.escape, starts))})")
+        if ends:
+            parts.append(rf"(?:{'|'.join(map(re.escape, ends))}){_ANSI_PREFIX.decode()}\r?$")
+        source = "|".join(parts)
+        self.text = re.compile(source, re.MULTILINE)  # on a cleaned line (str)
+        self.raw = re.compile(source.encode(), re.MULTILINE)  # on short raw lines (bytes)
+
+    def next_stop(self, data: bytes, pos: int) -> int:
+        """The start of the first line at or after `pos` that must be read, else ``len(data)``.
+        `pos` is the start of a line."""
+        size = len(data)
+        while pos < size:
+            cr = data.find(b"\r", pos)
+            # Lines without \r up to the line holding it: short lines, searched as they are.
+            region_end = size if cr < 0 else max(pos, data.rfind(b"\n", pos, cr) + 1)
+            if region_end > pos:
+                found = self.raw.search(data, pos, region_end)
+                if found is not None:
+                    return max(pos, data.rfind(b"\n", pos, found.start() + 1) + 1)
+                pos = region_end
+                continue
+            # A line with \r: only its last non-blank segment is ever read as text.
+            eol = data.find(b"\n", cr)
+            eol = size if eol < 0 else eol + 1
+            if self._must_read(data, pos, eol):
+                return pos
+            pos = eol
+        return size
+
+    def _must_read(self, data: bytes, start: int, eol: int) -> bool:
+        end = eol
+        while end > start and data[end - 1] in b"\r\n":
+            end -= 1
+        if data.find(b"\x1b]", start, end) >= 0:
+            return True  # an OSC escape may hold \r itself: read the line as the reader would
+        while end > start:
+            cut = data.rfind(b"\r", start, end)
+            segment = data[cut + 1 : end]
+            if b"\x1b" in segment:
+                segment = _ANSI.sub(b"", segment)
+            text = segment.decode("utf-8", "replace")
+            if text.strip():
+                return self.text.search(text) is not None
+            if cut < start:
+                break
+            end = cut
+        return False
