@@ -63,7 +63,7 @@ def test_the_real_corpus_is_above_its_floors():
 
 def _last_error(text: str) -> str | None:
     """The last exception line of a real text and what follows it: what a person pastes."""
-    from ktexplain.sources.text import ANSI
+    from ktexplain.sources.terminal import ANSI
 
     lines = ANSI.sub("", text).splitlines()
     for index in range(len(lines) - 1, -1, -1):

@@ -10,7 +10,8 @@ import textwrap
 from conftest import CAPTURED
 
 from ktexplain.pipeline import reports
-from ktexplain.sources.text import ANSI, failures_from_text
+from ktexplain.sources.terminal import ANSI
+from ktexplain.sources.text import failures_from_text
 
 # The last line of a real Keras 3 capture (keras3/seed-conv-filters-zero).
 SEED_LOG = CAPTURED / "keras3" / "seed-conv-filters-zero" / "run.log"

@@ -14,7 +14,8 @@ from conftest import CAPTURED, ROOT
 from ktexplain.diagnose import diagnose
 from ktexplain.failure import ExceptionRecord, Failure, Origin
 from ktexplain.patterns import builtin_dir, load_database, load_file
-from ktexplain.sources.text import ANSI, failures_from_path
+from ktexplain.sources.terminal import ANSI
+from ktexplain.sources.text import failures_from_path
 from ktexplain.templates import TemplateError, fields_of, fill
 
 SYNTHETIC = {"TrainingDiverged", "NaNObjective", "ConstantObjective", "ProcessAborted"}

@@ -16,7 +16,8 @@ from ktexplain.failure import Failure
 from ktexplain.sources.notebook import failures_from_notebook
 from ktexplain.sources.renderings import Chain
 from ktexplain.sources.renderings.tflog import error_type
-from ktexplain.sources.text import clean_line, failures_from_text
+from ktexplain.sources.terminal import clean_line
+from ktexplain.sources.text import failures_from_text
 
 RENDERINGS = FIXTURES / "renderings"
 FILTERS_ZERO = (

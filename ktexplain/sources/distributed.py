@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ktexplain.failure import Failure, Trial
-from ktexplain.sources.text import clean_line
+from ktexplain.sources.terminal import clean_line
 from ktexplain.sources.tunerdir import ProjectReading, _load, _start_order
 
 EPOCH_START = re.compile(r"^Epoch 1/\d+")

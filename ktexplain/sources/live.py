@@ -19,7 +19,8 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from ktexplain.failure import ExceptionRecord, Failure, Frame, HyperParameterSpec, Origin, Trial
-from ktexplain.sources.text import ANSI, LIMIT
+from ktexplain.sources.terminal import ANSI
+from ktexplain.sources.tracebacks import LIMIT
 
 ORIGIN = "<live>"
 TUNER_MODULES = ("keras_tuner", "kerastuner")

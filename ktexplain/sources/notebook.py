@@ -18,7 +18,8 @@ from typing import Any
 from ktexplain.failure import Failure, Trial
 from ktexplain.sources.code import source_specs, with_specs
 from ktexplain.sources.renderings.ipython import HEADER_TEXT
-from ktexplain.sources.text import TextReader, clean_line
+from ktexplain.sources.terminal import clean_line
+from ktexplain.sources.text import TextReader
 
 MAX_NOTEBOOK_BYTES = 200_000_000
 BEST_SO_FAR = re.compile(r"^Best \S+ So Far: (\S+)$")

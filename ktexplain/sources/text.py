@@ -18,13 +18,15 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ktexplain.failure import ExceptionRecord, Failure, Frame, Origin, Trial
+from ktexplain.sources.episodes import Episodes, fresh
 from ktexplain.sources.renderings import Chain
 from ktexplain.sources.skim import Skimmer, loss_values
+from ktexplain.sources.terminal import clean_line
+from ktexplain.sources.tracebacks import CHAIN_SEPARATORS, TRACEBACK, TracebackReading
 from ktexplain.sources.trials import (
     Pending,
     Summary,
@@ -35,15 +37,6 @@ from ktexplain.sources.trials import (
     silent_failures,
 )
 
-ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
-TRACEBACK = "Traceback (most recent call last):"
-CHAIN_SEPARATORS = (
-    "During handling of the above exception, another exception occurred:",
-    "The above exception was the direct cause of the following exception:",
-)
-FRAME = re.compile(r'^\s*File "(?P<file>[^"]*)", line (?P<line>\d+)(?:, in (?P<func>.*))?$')
-MARKERS = re.compile(r"^\s*[\^~]+[\s\^~]*$")
-EXCEPTION_LINE = re.compile(r"^(?P<type>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?::(?: (?P<msg>.*))?)?$")
 RUNNING_TRIAL = re.compile(r"^Search: Running Trial #(\d+)\s*$")
 TABLE_HEADER = re.compile(r"^Value\s*\|Best Value So Far\s*\|Hyperparameter\s*$")
 TRIAL_COMPLETE = re.compile(r"^Trial (\d+) Complete \[")
@@ -57,7 +50,6 @@ GLUED_WARNING = re.compile(r"(?:/|[A-Za-z]:\\)[^\s:]*\.py:\d+: [A-Z]\w*Warning: 
 WARNING_LINE = re.compile(
     r"^(?P<file>\S[^:]*\.py):(?P<line>\d+): (?P<type>[A-Z]\w*Warning): (?P<message>.+)$"
 )
-LIMIT = re.compile(r"Number of consecutive failures exceeded the limit of (\d+)\.")
 # An exception line with no traceback above it: a paste of the last lines, or a traceback whose
 # frames were cut. ``InvalidArgumentError (see above for traceback): …`` is TF 1's wording.
 BARE_EXCEPTION = re.compile(
@@ -84,46 +76,6 @@ TRIGGERS = (
     "what():",
 )
 
-# Lines that end an exception message: structure printed by keras-tuner, Keras, TF or Python.
-BOUNDARIES = re.compile(
-    r"^(?:"
-    r"Traceback \(most recent call last\):"
-    r"|During handling of the above exception"
-    r"|The above exception was the direct cause"
-    r"|Search: Running Trial #\d+"
-    r"|Trial \d+ Complete \["
-    r"|Trial \w+ failed \d+ times?\."
-    r"|Value\s*\|Best Value So Far"
-    r"|Best \S+ So Far: "
-    r"|Total elapsed time: "
-    r"|Epoch \d+/\d+\s*$"
-    r"|\s*\d+/\d+ (?:━|\[)"
-    r"|[IWEF]\d{4} \d\d:\d\d:\d\d"
-    r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] "
-    r"|WARNING: All log messages before absl"
-    r"|\S+\.py:\d+: \w*Warning: "
-    r"|Search space summary$"
-    r"|Results summary$"
-    r"|Trial \w+ summary$"
-    r"|Hyperparameters:$"
-    r"|Score: \S+$"
-    r"|(?:WARNING|INFO|ERROR|DEBUG|CRITICAL):[\w.]+:"
-    r"|Reloading Tuner from "
-    r"|Oracle triggered exit"
-    r")"
-)
-
-
-def clean_line(raw: str) -> str:
-    """The text a terminal would finally show on this line: ANSI gone, last ``\\r`` segment."""
-    text = raw.rstrip("\n").rstrip("\r")
-    if "\x1b" in text:
-        text = ANSI.sub("", text)
-    if "\r" in text:
-        segments = [s for s in text.split("\r") if s.strip()]
-        text = segments[-1] if segments else ""
-    return text
-
 
 def parse_value(text: str) -> Any:
     text = text.strip()
@@ -141,20 +93,10 @@ def parse_value(text: str) -> Any:
         return text
 
 
-@dataclass(slots=True)
-class _Block:
-    """A traceback being read: frames, then an exception line and its message."""
-
-    frames: list[list[Any]] = field(default_factory=list)  # [file, line, function, code]
-    type: str | None = None
-    message: list[str] = field(default_factory=list)
-    text: list[str] = field(default_factory=list)
-
-
 CONSTRUCTION = Trial(construction=True)  # the build at tuner construction: one record for all
 
 
-class TextReader:
+class TextReader(TracebackReading):
     """Feed lines, then call `failures()`. Memory grows with trials and failures, not lines."""
 
     def __init__(self, source: str = "<text>") -> None:
@@ -162,8 +104,8 @@ class TextReader:
         self.trials: dict[int, TrialFacts] = {}
         self.failures: list[tuple[Pending, int]] = []
         self.current_trial: TrialFacts | None = None
-        self.block: _Block | None = None
-        self.chain: Pending | None = None
+        self.block = None
+        self.chain = None
         self.in_table = False
         self.expect_objective = False
         self.awaiting_chain = False
@@ -183,6 +125,8 @@ class TextReader:
         self._trial_records: dict[int, Trial] = {}
         self.renderings = Chain()  # IPython, quoted, TF C++ log… → the plain rendering
         self._skim: Skimmer | None = None
+        self._episodes = Episodes()
+        self.passthrough = True
         self.skipped_lines = 0  # lines skimmed over in bulk, never decoded nor read
 
     # -- feeding ---------------------------------------------------------------------------
@@ -204,14 +148,9 @@ class TextReader:
         UTF-8 goes to `undecodable` (the line and its offset in `data`; it returns the text
         lines to read instead), or is decoded with `errors`."""
         skimmer = self._skimmer()
-        pos, size = 0, len(data)
-        while pos < size:
-            if self.line_number >= bulk_after and self._idle():
-                stop = skimmer.next_stop(data, pos)
-                if stop > pos:
-                    self._skip(data, pos, stop)
-                    pos = stop
-                    continue
+        episodes = self._episodes
+
+        def feed_one(pos: int) -> int:
             end = data.find(b"\n", pos)
             end = size if end < 0 else end + 1
             raw = data[pos : end - 1] if data[end - 1 : end] == b"\n" else data[pos:end]
@@ -223,7 +162,21 @@ class TextReader:
                 else:
                     for piece in undecodable(raw, pos):
                         self.feed(piece)
-            pos = end
+            return end
+
+        pos, size = 0, len(data)
+        while pos < size:
+            if self.line_number >= bulk_after:
+                if self._idle():
+                    stop = skimmer.next_stop(data, pos)
+                    if stop > pos:
+                        self._skip(data, pos, stop)
+                        pos = stop
+                        continue
+                elif self.block is not None and fresh(self):
+                    pos = episodes.read(self, data, pos, feed_one)  # a traceback read before?
+                    continue
+            pos = feed_one(pos)
 
     def _skimmer(self) -> Skimmer:
         if self._skim is None:
@@ -265,8 +218,11 @@ class TextReader:
             for value, _ in loss_values(data, 0, len(data)):
                 self._note_loss(value, self.line_number)
         line = clean_line(raw)
-        for plain in self.renderings.feed(line):
-            self._feed_line(plain)
+        plain = self.renderings.feed(line)
+        if len(plain) != 1 or plain[0] != line:
+            self.passthrough = False  # a rendering took or rewrote the line (see `episodes`)
+        for each in plain:
+            self._feed_line(each)
 
     def _feed_line(self, line: str) -> None:
         if TRACEBACK in line and not line.startswith(TRACEBACK):
@@ -483,101 +439,6 @@ class TextReader:
             facts.peak_loss = number  # the last NaN/inf, else the first largest value
             facts.loss_line = line
 
-    # -- tracebacks --------------------------------------------------------------------------
-    def _start_block(self, keep_chain: bool) -> None:
-        self.loose_open = False
-        number = self.current_trial.number if self.current_trial else None
-        if not keep_chain or self.chain is None:
-            self.chain = Pending(line=self.line_number, trial_number=number)
-            if self.expect_embedded is not None:
-                self.chain.embedded_in_limit = self.expect_embedded
-                self.expect_embedded = None
-            self.chain.summary = self.summary
-        self.block = _Block(text=[TRACEBACK])
-
-    def _feed_block(self, line: str) -> bool:
-        """Return True when the line was consumed by the traceback being read."""
-        block = self.block
-        assert block is not None
-        if block.type is None:
-            frame = FRAME.match(line)
-            if frame:
-                block.frames.append(
-                    [frame.group("file"), int(frame.group("line")), frame.group("func") or "", None]
-                )
-                block.text.append(line)
-                return True
-            if not line.strip() or MARKERS.match(line):
-                block.text.append(line)
-                return True
-            if line.startswith((" ", "\t")):
-                if block.frames and block.frames[-1][3] is None:
-                    block.frames[-1][3] = line.strip()
-                block.text.append(line)
-                return True
-            if line.strip().startswith("[Previous line repeated"):
-                block.text.append(line)
-                return True
-            if line.startswith(TRACEBACK):
-                self._finish_block(None, "")
-                return False
-            if BOUNDARIES.match(line):
-                return True  # another stream's line landed between two frames
-            found = EXCEPTION_LINE.match(line)
-            if not found:
-                # Not a traceback after all (or cut short): keep what we have and move on.
-                self._finish_block(None, "")
-                return False
-            block.type = found.group("type")
-            block.message = [found.group("msg") or ""]
-            block.text.append(line)
-            return True
-        if BOUNDARIES.match(line):
-            self._end_exception()
-            return False
-        block.message.append(line)
-        block.text.append(line)
-        return True
-
-    def _end_exception(self) -> None:
-        block = self.block
-        assert block is not None
-        while block.message and not block.message[-1].strip():
-            block.message.pop()
-        while block.text and not block.text[-1].strip():
-            block.text.pop()
-        self._finish_block(block.type, "\n".join(block.message))
-
-    def _finish_block(self, type_name: str | None, message: str) -> None:
-        block, chain = self.block, self.chain
-        self.block = None
-        if chain is None or block is None:
-            return
-        if type_name is None:
-            return
-        limit = LIMIT.search(message)
-        if type_name == "RuntimeError" and limit:
-            # keras-tuner's wrapper: the last trial's traceback follows as text.
-            self.limit = int(limit.group(1))
-            self.expect_embedded = self.limit
-            self.chain = None
-            return
-        frames = tuple(self._shared.setdefault(f, f) for f in map(tuple, block.frames))
-        record = ExceptionRecord(type_name, message, tuple(Frame(*f) for f in frames))
-        # A search repeats the same failure trial after trial: keep one copy of each.
-        chain.records.append(self._shared.setdefault(record, record))
-        chain.text.extend(block.text)
-        self.awaiting_chain = True
-
-    def _close_chain(self) -> None:
-        self.awaiting_chain = self.separator_seen = False
-        chain = self.chain
-        self.chain = None
-        if chain is not None and chain.records:
-            # One shared string instead of a list of lines: a long run repeats the same traceback.
-            chain.text = [self._share("\n".join(chain.text))]
-            self.failures.append((chain, len(self.failures)))
-
     # -- end -------------------------------------------------------------------------------
     def close(self) -> None:
         for plain in self.renderings.close():
@@ -638,10 +499,6 @@ class TextReader:
             out.extend(self._candidates())  # a paste: no traceback, no tuner output
         out.sort(key=lambda f: f.origin.line or 0)
         return out
-
-    def _share(self, text: str) -> str:
-        shared: str = self._shared.setdefault(text, text)
-        return shared
 
     def _trial(self, number: int | None, pending: Pending) -> Trial | None:
         if is_construction(pending.records):

@@ -1,0 +1,22 @@
+"""What a terminal finally shows of a line a program wrote: ANSI codes gone, and of the
+``\\r``-separated rewrites of a progress bar only the last that is not blank."""
+
+from __future__ import annotations
+
+import re
+
+ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+
+
+def clean_line(raw: str) -> str:
+    """The text a terminal would finally show on this line: ANSI gone, last ``\\r`` segment."""
+    text = raw.rstrip("\n").rstrip("\r")
+    if "\x1b" in text:
+        text = ANSI.sub("", text)
+    if "\r" in text:
+        segments = [s for s in text.split("\r") if s.strip()]
+        text = segments[-1] if segments else ""
+    return text
+
+
+__all__ = ["ANSI", "clean_line"]
