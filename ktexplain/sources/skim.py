@@ -72,14 +72,21 @@ class Skimmer:
 
     def __init__(self, anywhere: Iterable[str], starts: Iterable[str], ends: Iterable[str]):
         anywhere, starts, ends = list(anywhere), list(starts), list(ends)
-        parts = ["|".join(map(re.escape, anywhere))]
-        if starts:
-            parts.append(rf"(?:^|\r){_ANSI_PREFIX.decode()}(?:{'|'.join(map(re.escape, starts))})")
-        if ends:
-            parts.append(rf"(?:{'|'.join(map(re.escape, ends))}){_ANSI_PREFIX.decode()}\r?$")
-        source = "|".join(parts)
-        self.text = re.compile(source, re.MULTILINE)  # on a cleaned line (str)
-        self.raw = re.compile(source.encode(), re.MULTILINE)  # on short raw lines (bytes)
+        ansi = _ANSI_PREFIX.decode()
+        opening = "|".join(map(re.escape, starts)) or "(?!)"
+        closing = "|".join(map(re.escape, ends)) or "(?!)"
+        words = "|".join(map(re.escape, anywhere)) or "(?!)"
+        # On a cleaned line (str): the phrases as the reader meets them.
+        self.text = re.compile(
+            rf"{words}|(?:^|\r){ansi}(?:{opening})|(?:{closing}){ansi}\r?$", re.MULTILINE
+        )
+        # On short raw lines (bytes), every branch starting with a literal, which lets the
+        # regex engine skip ahead: a line's start is the \n before it (`head` checks the first).
+        trimmed = "|".join(re.escape(word.strip()) for word in anywhere) or "(?!)"
+        self.raw = re.compile(
+            rf"{trimmed}|\n{ansi}(?:{opening})|(?:{closing}){ansi}\r?$".encode(), re.MULTILINE
+        )
+        self.head = re.compile(rf"{ansi}(?:{opening})".encode())
 
     def next_stop(self, data: bytes, pos: int) -> int:
         """The start of the first line at or after `pos` that must be read, else ``len(data)``.
@@ -90,6 +97,8 @@ class Skimmer:
             # Lines without \r up to the line holding it: short lines, searched as they are.
             region_end = size if cr < 0 else max(pos, data.rfind(b"\n", pos, cr) + 1)
             if region_end > pos:
+                if self.head.match(data, pos) is not None:
+                    return pos
                 found = self.raw.search(data, pos, region_end)
                 if found is not None:
                     return max(pos, data.rfind(b"\n", pos, found.start() + 1) + 1)
@@ -107,13 +116,15 @@ class Skimmer:
         end = eol
         while end > start and data[end - 1] in b"\r\n":
             end -= 1
-        if data.find(b"\x1b]", start, end) >= 0:
-            return True  # an OSC escape may hold \r itself: read the line as the reader would
         while end > start:
             cut = data.rfind(b"\r", start, end)
             segment = data[cut + 1 : end]
             if b"\x1b" in segment:
+                if b"\x1b]" in segment or b"\x1b\\" in segment or b"\x07" in segment:
+                    return True  # an OSC escape, which may hold \r: read as the reader would
                 segment = _ANSI.sub(b"", segment)
+            elif b"\x07" in segment:
+                return True
             text = segment.decode("utf-8", "replace")
             if text.strip():
                 return self.text.search(text) is not None

@@ -42,6 +42,9 @@ TABLE_HEADER = re.compile(r"^Value\s*\|Best Value So Far\s*\|Hyperparameter\s*$"
 TRIAL_COMPLETE = re.compile(r"^Trial (\d+) Complete \[")
 SUMMARY_TRIAL = re.compile(r"^Trial (\w+) summary$")
 SUMMARY_VALUE = re.compile(r"^(?P<name>[^\s:][^:]*): (?P<value>.*)$")
+# Runs of lines that can only be table rows / summary values (`TextReader._rows`).
+TABLE_ROWS = re.compile(rb"(?:[^\n|]*\|[^\n]*\n)*")
+SUMMARY_ROWS = re.compile(rb"(?:[ \t]*[^\s:][^:\n]*: [^\n]*\n)*")
 OBJECTIVE_LINE = re.compile(r"^(?P<name>[\w/.\-]+): (?P<value>\S+)\s*$")
 ABORT_PREFIX = "terminate called after throwing an instance of"
 TF_WARNING_PREFIX = "WARNING:tensorflow:"
@@ -176,7 +179,63 @@ class TextReader(TracebackReading):
                 elif self.block is not None and fresh(self):
                     pos = episodes.read(self, data, pos, feed_one)  # a traceback read before?
                     continue
+                elif self._in_rows():
+                    rows = self._rows(data, pos, skimmer)
+                    if rows > pos:
+                        pos = rows
+                        continue
             pos = feed_one(pos)
+
+    def _in_rows(self) -> bool:
+        """In a table or a summary's values, and in nothing else."""
+        return (
+            (self.in_table or (self.summary is not None and self.summary.reading_values))
+            and self.block is None
+            and self.chain is None
+            and not self.awaiting_chain
+            and not self.expect_objective
+            and self.expect_embedded is None
+            and self.abort is None
+            and self.renderings.idle
+        )
+
+    def _rows(self, data: bytes, pos: int, skimmer: Skimmer) -> int:
+        """The rows of a trial's table, or the values of a ``Trial … summary``, from `pos`,
+        read at once as `feed` would read them one by one, when they are plain: nothing any
+        other part of the reader acts on, no loss, no ANSI code, no ``\\r``. Returns where
+        reading goes on (`pos` when nothing was read)."""
+        found = (TABLE_ROWS if self.in_table else SUMMARY_ROWS).match(data, pos)
+        end = pos if found is None else found.end()
+        if end == pos:
+            return pos
+        chunk = data[pos:end]
+        if (
+            b"\r" in chunk
+            or b"\x1b" in chunk
+            or b"loss: " in chunk
+            or skimmer.head.match(chunk)
+            or skimmer.raw.search(chunk)
+        ):
+            return pos
+        try:
+            lines = chunk.decode("utf-8").split("\n")[:-1]
+        except UnicodeDecodeError:
+            return pos
+        if self.in_table:
+            for line in lines:
+                self._table_row(line)
+            self.line_number += len(lines)
+            return end
+        summary = self.summary
+        assert summary is not None
+        for line in lines:
+            value = SUMMARY_VALUE.match(line.strip())
+            if value is None:
+                break  # read as usual from here
+            summary.hyperparameters[value.group("name")] = parse_value(value.group("value"))
+            self.line_number += 1
+            pos += len(line.encode("utf-8")) + 1
+        return pos
 
     def _skimmer(self) -> Skimmer:
         if self._skim is None:
