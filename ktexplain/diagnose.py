@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from typing import Any
 
 import regex
@@ -25,11 +26,13 @@ Match = tuple[Pattern, ExceptionRecord, dict[str, str]]
 def diagnose(
     failure: Failure,
     database: Database,
-    cache: dict[tuple[int, ...], Match | None] | None = None,
+    cache: dict[Any, Any] | None = None,
     link_by_value: bool = True,
 ) -> Diagnosis:
     """`cache` (keyed by the identity of the chain's records, which the readers share between
-    identical tracebacks) saves matching the same message against every pattern again."""
+    identical tracebacks, and of the trial record and raising line, shared too) saves matching
+    the same message against every pattern again, and explaining the same failure of the same
+    trial again: a long log repeats both."""
     if cache is None:
         best = match(failure.chain, database)
     else:
@@ -40,7 +43,15 @@ def diagnose(
     if best is None:
         return _unknown(failure)
     pattern, record, groups = best
-    return _explain(failure, pattern, record, dict(groups), link_by_value)
+    if cache is None:
+        return _explain(failure, pattern, record, dict(groups), link_by_value)
+    explained = ("explained", key, id(failure.trial), id(failure.raising_spec), link_by_value)
+    known: Diagnosis | None = cache.get(explained)
+    if known is not None:
+        return replace(known, failure=failure)
+    diagnosis = _explain(failure, pattern, record, dict(groups), link_by_value)
+    cache[explained] = diagnosis
+    return diagnosis
 
 
 def match(chain: tuple[ExceptionRecord, ...], database: Database) -> Match | None:

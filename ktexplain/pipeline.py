@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
-from ktexplain.diagnose import Match, diagnose, same_value
+from ktexplain.diagnose import diagnose, same_value
 from ktexplain.failure import Diagnosis, Failure, Report, Trial
 from ktexplain.patterns import Database, default_dirs, load_database
 from ktexplain.runs import group
@@ -41,7 +42,7 @@ def reports(
 
 def _reports(failures: Iterable[Failure], db: Database) -> list[Report]:
     failures = list(failures)  # alive while the cache holds their records' ids
-    cache: dict[tuple[int, ...], Match | None] = {}
+    cache: dict[Any, Any] = {}
     diagnoses = [diagnose(failure, db, cache) for failure in failures]
     suspect = _coincidences(diagnoses)
     diagnoses = [

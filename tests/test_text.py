@@ -254,3 +254,32 @@ def test_bulk_skipping_reads_every_captured_log_as_line_by_line_does():
     # the equality above is not vacuous: lines were skipped and tracebacks replayed
     assert skipped > total / 4, (skipped, total)
     assert replayed > 20, replayed
+
+
+def test_a_log_of_runs_appended_one_after_another_keeps_each_runs_trials_apart():
+    """`python search.py >> run.log` twice: trial numbers restart, and a failure of the second
+    run must never get the first run's values (nor a summary the first run printed)."""
+    pairs = [
+        ("keras3/layer-pool-size-too-large", "keras3/seed-input-shape-mismatch-quiet"),
+        ("keras2/seed-input-shape-mismatch-quiet", "keras2/seed-conv-filters-zero"),
+        ("keras3/long-run-some-trials-fail", "keras3/long-run-some-trials-fail"),
+    ]
+
+    def seen(text, offset=0):
+        return [
+            (
+                f.exception.type,
+                f.trial.number if f.trial else None,
+                dict(f.trial.hyperparameters) if f.trial else None,
+                (f.origin.line or 0) + offset,
+            )
+            for f in failures_from_text(text)
+            if not f.candidate
+        ]
+
+    for first, second in pairs:
+        a = (CAPTURED / first / "run.log").read_text(encoding="utf-8")
+        b = (CAPTURED / second / "run.log").read_text(encoding="utf-8")
+        assert a.endswith("\n")
+        together = seen(a + b)
+        assert together == seen(a) + seen(b, offset=a.count("\n")), (first, second)

@@ -10,13 +10,14 @@ defaults give the values the tuner's constructor used. Nothing is executed: ``as
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ktexplain.failure import Failure, Frame, HyperParameterSpec
+from ktexplain.failure import Failure, Frame, HyperParameterSpec, Trial
 
 HP_METHODS = ("Int", "Float", "Choice", "Boolean", "Fixed")
 POSITIONAL = {
@@ -162,6 +163,7 @@ def _range_start(node: ast.For) -> int | None:
     return value if isinstance(value, int) else None
 
 
+@functools.lru_cache(maxsize=4096)  # a long log repeats the same few lines
 def spec_on_line(code_line: str) -> HyperParameterSpec | None:
     """The hyperparameter defined on one traceback line, e.g.
     ``keras.layers.Dropout(hp.Choice("dropout", [0, 0.25, 0.5])),``, when it holds exactly one."""
@@ -276,21 +278,43 @@ def with_source_space(failures: list[Failure], spaces: SourceSpaces) -> list[Fai
       traceback in the input count: a fault during ``fit`` does not show ``build_model``'s
       frame, but a log usually names the script elsewhere (its ``<module>`` frame).
     """
-    every_frame = [f for failure in failures for r in failure.chain for f in r.frames]
+    # A long log repeats the same records (shared by the reader): their frames once each.
+    records = {id(r): r for failure in failures for r in failure.chain}
+    every_frame = [f for r in records.values() for f in r.frames]
     return with_specs(failures, spaces.for_frames(every_frame))
 
 
 def with_specs(failures: list[Failure], found: Sequence[SourceSpec]) -> list[Failure]:
-    return [_enrich(failure, tuple(found)) for failure in failures]
+    enriched: dict[int, Failure] = {}
+    out = []
+    for failure in failures:
+        # Failures sharing a trial record share its enriched record too (and so the cache of
+        # `diagnose`): a long log repeats the same trial's failures.
+        done = _enrich(failure, tuple(found), enriched)
+        out.append(done)
+    return out
 
 
-def _enrich(failure: Failure, found: tuple[SourceSpec, ...]) -> Failure:
+def _enrich(
+    failure: Failure, found: tuple[SourceSpec, ...], trials: dict[int, Failure] | None = None
+) -> Failure:
     raising = raising_spec(failure)
     if raising is not None and failure.raising_spec is None:
         failure = replace(failure, raising_spec=raising)
     trial = failure.trial
     if trial is None or trial.space or not found:
         return failure
+    if trials is not None:
+        known = trials.get(id(trial))
+        if known is not None and known.trial is not None:
+            return replace(failure, trial=known.trial)
+        done = _enrich_trial(failure, trial, found)
+        trials[id(trial)] = done
+        return done
+    return _enrich_trial(failure, trial, found)
+
+
+def _enrich_trial(failure: Failure, trial: Trial, found: tuple[SourceSpec, ...]) -> Failure:
     values = dict(trial.hyperparameters)
     space: dict[str, HyperParameterSpec] = {}
     for source_spec in found:

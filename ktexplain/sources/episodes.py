@@ -86,7 +86,7 @@ class Episodes:
                 line=reader.line_number + (episode.embedded or 0),
                 trial_number=trial.number if trial is not None else None,
                 embedded_in_limit=episode.limit,
-                summary=reader.summary,
+                summary=reader.open_summary(),
             )
         chain.records.extend(episode.records)
         chain.text = [episode.shown]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from ktexplain.sources.trials import (
     is_construction,
     link_trials,
     number_of,
+    parse_value,
     silent_failures,
 )
 
@@ -77,23 +79,11 @@ TRIGGERS = (
     "Hyperparameters:",
     "terminate called",
     "what():",
+    "This TensorFlow binary is optimized",
 )
-
-
-def parse_value(text: str) -> Any:
-    text = text.strip()
-    if text in ("True", "False"):
-        return text == "True"
-    if text == "None":
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text)
-    except ValueError:
-        return text
+# TensorFlow says this once per process, when it loads: in a log that holds several runs
+# (appended one after another), each run's trials are its own, however they are numbered.
+PROCESS_START = "This TensorFlow binary is optimized"
 
 
 CONSTRUCTION = Trial(construction=True)  # the build at tuner construction: one record for all
@@ -126,6 +116,8 @@ class TextReader(TracebackReading):
         self.loose_open = False
         self.loose_count = 0
         self._trial_records: dict[int, Trial] = {}
+        self.earlier_runs: list[_Run] = []  # runs before the current one, in a log of several
+        self.last_running = 0
         self.renderings = Chain()  # IPython, quoted, TF C++ log… → the plain rendering
         self._skim: Skimmer | None = None
         self._episodes = Episodes()
@@ -232,7 +224,7 @@ class TextReader(TracebackReading):
             value = SUMMARY_VALUE.match(line.strip())
             if value is None:
                 break  # read as usual from here
-            summary.hyperparameters[value.group("name")] = parse_value(value.group("value"))
+            summary.note(value.group("name"), value.group("value"))
             self.line_number += 1
             pos += len(line.encode("utf-8")) + 1
         return pos
@@ -361,12 +353,15 @@ class TextReader(TracebackReading):
             value = SUMMARY_VALUE.match(stripped) if self.summary.reading_values else None
             if value:
                 name = value.group("name")
-                self.summary.hyperparameters[name] = parse_value(value.group("value"))
+                self.summary.note(name, value.group("value"))
                 return
             self.summary.reading_values = False
         running = RUNNING_TRIAL.match(stripped) if first == "S" else None
         if running:
             number = int(running.group(1))
+            if number < self.last_running:
+                self._new_run()  # numbers went back: another search (a retry repeats its own)
+            self.last_running = number
             self.current_trial = self.trials.setdefault(
                 number, TrialFacts(number, self.line_number)
             )
@@ -403,6 +398,8 @@ class TextReader(TracebackReading):
             return
         if self.current_trial is not None and "loss: " in line:
             return  # a progress line: its losses were noted as it came in (`feed`)
+        if PROCESS_START in line and self.trials:
+            self._new_run()
         self._loose(stripped)
 
     def _loose(self, stripped: str) -> None:
@@ -510,10 +507,23 @@ class TextReader(TracebackReading):
                 self._finish_block(None, "")
         self._close_chain()
 
+    def _new_run(self) -> None:
+        """Another run begins: what is known of the trials so far belongs to the one before."""
+        self.earlier_runs.append(
+            _Run(self.trials, self.failures, self.limit is not None or self.aborted)
+        )
+        self.trials, self.failures = {}, []
+        self.limit, self.aborted = None, False
+        self.current_trial = None
+        self.last_running = 0
+
     def trials_seen(self) -> list[Trial]:
         """Every trial the log ran, failed or not, with the values its table printed: what
         attribution across trials compares the failures with. ``status`` is COMPLETED when
-        keras-tuner printed an objective for it, else None (failed, or cut off)."""
+        keras-tuner printed an objective for it, else None (failed, or cut off). A log of
+        several runs gives none: their trial numbers are not one set."""
+        if self.earlier_runs:
+            return []
         return [
             Trial(
                 number=facts.number,
@@ -528,7 +538,10 @@ class TextReader(TracebackReading):
         ]
 
     def objectives_printed(self) -> dict[int, str]:
-        """Each trial's objective as keras-tuner printed it after ``Trial N Complete``."""
+        """Each trial's objective as keras-tuner printed it after ``Trial N Complete`` (none
+        for a log of several runs, as `trials_seen`)."""
+        if self.earlier_runs:
+            return {}
         return {
             facts.number: facts.objective[1]
             for facts in self.trials.values()
@@ -537,29 +550,38 @@ class TextReader(TracebackReading):
 
     def failures_found(self) -> list[Failure]:
         self.close()
-        pendings = [p for p, _ in self.failures]
-        stopped = self.limit is not None or self.aborted
-        numbers = link_trials(pendings, self.trials, stopped)
+        runs = [
+            *self.earlier_runs,
+            _Run(self.trials, self.failures, self.limit is not None or self.aborted),
+        ]
         out: list[Failure] = []
-        for pending, number in zip(pendings, numbers, strict=True):
-            out.append(
-                Failure(
-                    chain=tuple(pending.records),
-                    origin=Origin(self.source, pending.line),
-                    trial=self._trial(number, pending),
-                    traceback_text=self._share("\n".join(pending.text)),
-                    tripped_limit=pending.embedded_in_limit,
-                    warning=pending.warning,
+        anything_real = False
+        for run in runs:
+            self._trial_records = {}  # trial numbers are the run's own
+            pendings = [p for p, _ in run.failures]
+            numbers = link_trials(pendings, run.trials, run.stopped)
+            for pending, number in zip(pendings, numbers, strict=True):
+                out.append(
+                    Failure(
+                        chain=tuple(pending.records),
+                        origin=Origin(self.source, pending.line),
+                        trial=self._trial(number, pending, run.trials),
+                        traceback_text=self._share("\n".join(pending.text)),
+                        tripped_limit=pending.embedded_in_limit,
+                        warning=pending.warning,
+                    )
                 )
-            )
-        real = [n for p, n in zip(pendings, numbers, strict=True) if not p.warning]
-        out.extend(silent_failures(self.trials, real, self.source))
-        if not real and not self.trials:
+            real = [n for p, n in zip(pendings, numbers, strict=True) if not p.warning]
+            out.extend(silent_failures(run.trials, real, self.source))
+            anything_real = anything_real or bool(real) or bool(run.trials)
+        if not anything_real:
             out.extend(self._candidates())  # a paste: no traceback, no tuner output
         out.sort(key=lambda f: f.origin.line or 0)
         return out
 
-    def _trial(self, number: int | None, pending: Pending) -> Trial | None:
+    def _trial(
+        self, number: int | None, pending: Pending, trials: dict[int, TrialFacts]
+    ) -> Trial | None:
         if is_construction(pending.records):
             return CONSTRUCTION
         if pending.summary is not None:
@@ -576,7 +598,7 @@ class TextReader(TracebackReading):
         cached = self._trial_records.get(number)
         if cached is not None:
             return cached
-        facts = self.trials.get(number)
+        facts = trials.get(number)
         if facts is None:
             trial = Trial(number=number)
         else:
@@ -588,6 +610,15 @@ class TextReader(TracebackReading):
             )
         self._trial_records[number] = trial
         return trial
+
+
+@dataclass(slots=True)
+class _Run:
+    """One run's trials and failures, in a log that holds several."""
+
+    trials: dict[int, TrialFacts]
+    failures: list[tuple[Pending, int]]
+    stopped: bool
 
 
 def failures_from_lines(lines: Iterable[str], source: str = "<text>") -> list[Failure]:

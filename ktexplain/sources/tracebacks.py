@@ -83,6 +83,13 @@ class TracebackReading:
     failures: list[tuple[Pending, int]]
     _shared: dict[Any, Any]
 
+    def open_summary(self) -> Summary | None:
+        """The ``Trial … summary`` a traceback starting now is part of: keras-tuner prints a
+        failed trial's traceback right after its values. Once anything else came between, a
+        traceback belongs to the trial running, not to a summary printed earlier."""
+        summary = self.summary
+        return summary if summary is not None and summary.reading_values else None
+
     def _start_block(self, keep_chain: bool) -> None:
         self.loose_open = False
         number = self.current_trial.number if self.current_trial else None
@@ -91,7 +98,11 @@ class TracebackReading:
             if self.expect_embedded is not None:
                 self.chain.embedded_in_limit = self.expect_embedded
                 self.expect_embedded = None
-            self.chain.summary = self.summary
+            self.chain.summary = self.open_summary()
+            if self.chain.summary is not None:
+                # The traceback is the last thing of a trial's summary: what follows it is not
+                # that trial's values.
+                self.chain.summary.reading_values = False
         self.block = _Block(text=[TRACEBACK])
 
     def _feed_block(self, line: str) -> bool:

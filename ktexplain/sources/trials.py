@@ -16,6 +16,22 @@ from typing import Any
 from ktexplain.failure import ExceptionRecord, Failure, Origin, Trial
 
 
+def parse_value(text: str) -> Any:
+    text = text.strip()
+    if text in ("True", "False"):
+        return text == "True"
+    if text == "None":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 @dataclass(slots=True)
 class TrialFacts:
     number: int
@@ -55,6 +71,11 @@ class Summary:
     trial_id: str
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     reading_values: bool = False
+
+    def note(self, name: str, text: str) -> None:
+        """A ``name: value`` line of the block: a hyperparameter, except the trial's score."""
+        if name != "Score":
+            self.hyperparameters[name] = parse_value(text)
 
 
 def silent_failures(

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from ktexplain.failure import ExceptionRecord, Failure, HyperParameterSpec, Origin, Trial
-from ktexplain.sources.text import failures_from_text, parse_value
+from ktexplain.sources.text import failures_from_text
+from ktexplain.sources.trials import parse_value
 
 MAX_TRIAL_JSON = 50_000_000
 
