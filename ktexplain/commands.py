@@ -32,9 +32,9 @@ def list_patterns(argv: Sequence[str]) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--patterns", action="append", type=Path, default=[], metavar="DIR")
     args = parser.parse_args(list(argv))
-    from ktexplain import pipeline
+    from ktexplain.patterns import default_dirs, load_database
 
-    db = pipeline.database(args.patterns)
+    db = load_database(default_dirs(args.patterns), strict=True)  # with examples, all checked
     for error in db.errors:
         print(f"ktexplain: pattern file skipped: {error}", file=sys.stderr)
     rows: list[dict[str, Any]] = [

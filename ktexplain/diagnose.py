@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import replace
 from typing import Any
-
-import regex
 
 from ktexplain.failure import (
     Diagnosis,
@@ -45,13 +44,34 @@ def diagnose(
     pattern, record, groups = best
     if cache is None:
         return _explain(failure, pattern, record, dict(groups), link_by_value)
-    explained = ("explained", key, id(failure.trial), id(failure.raising_spec), link_by_value)
+    explained = ("explained", key, _trial_key(failure), id(failure.raising_spec), link_by_value)
     known: Diagnosis | None = cache.get(explained)
     if known is not None:
         return replace(known, failure=failure)
     diagnosis = _explain(failure, pattern, record, dict(groups), link_by_value)
     cache[explained] = diagnosis
     return diagnosis
+
+
+def _trial_key(failure: Failure) -> Any:
+    """What a diagnosis reads of the failure's trial (equal trials, equal diagnoses)."""
+    trial = failure.trial
+    if trial is None:
+        return None
+    try:
+        key = (
+            trial.number,
+            trial.trial_id,
+            trial.status,
+            trial.construction,
+            tuple(trial.hyperparameters.items()),
+            trial.values_truncated,
+            tuple(id(spec) for spec in trial.space),
+        )
+        hash(key)
+    except TypeError:  # a value that cannot be hashed: this record only
+        return id(trial)
+    return key
 
 
 def match(chain: tuple[ExceptionRecord, ...], database: Database) -> Match | None:
@@ -216,6 +236,8 @@ def _hinted_name(hints: tuple[str, ...], names: tuple[str, ...]) -> str | None:
 
 
 def _fullmatch(expression: str, name: str) -> bool:
+    if re.escape(expression) == expression:
+        return False  # a plain name: equal or not, already compared
     compiled = _hint_pattern(expression)
     try:
         return compiled is not None and compiled.fullmatch(name, timeout=0.05) is not None
@@ -224,8 +246,11 @@ def _fullmatch(expression: str, name: str) -> bool:
 
 
 @functools.lru_cache(maxsize=512)
-def _hint_pattern(expression: str) -> regex.Pattern[str] | None:
-    """Compiled once: a 10,000-trial run links thousands of failures by the same hints."""
+def _hint_pattern(expression: str) -> Any:
+    """Compiled once: a 10,000-trial run links thousands of failures by the same hints. With
+    `regex` and its timeout: a user's hint may be hostile."""
+    import regex
+
     try:
         return regex.compile(expression)
     except regex.error:

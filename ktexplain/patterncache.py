@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-FORMAT = 1  # bump when the built form changes shape
+FORMAT = 2  # bump when the built form changes shape
 
 
 def cache_dir() -> Path | None:

@@ -3,10 +3,17 @@ a phrase every match must contain.
 
 Explaining one traceback searches ~370 regexes; compiling them all costs more than the rest of
 the work, and nearly all of them can be ruled out by a plain substring test.
+
+A shipped regex is compiled with the standard library's `re` when `re` accepts it (all but a
+few that reuse a group name in two alternatives), so that explaining a traceback need not load
+the `regex` module at all: the shipped patterns are the project's own, checked by the test suite
+to match exactly as with `regex` and to stay linear on adversarial text
+(``tests/test_patterns.py``). A user's patterns keep `regex` and its timeout.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -33,10 +40,20 @@ class LazyRegex:
         if literal is not None and literal not in text:
             return None
         if self._compiled is None:
-            import regex
-
-            self._compiled = regex.compile(self.pattern)
+            self._compiled = compile_shipped(self.pattern)
+        if isinstance(self._compiled, re.Pattern):
+            return self._compiled.search(text)
         return self._compiled.search(text, timeout=timeout)
+
+
+def compile_shipped(source: str) -> Any:
+    """`re` when it accepts the pattern, else `regex`."""
+    try:
+        return re.compile(source)
+    except re.error:
+        import regex
+
+        return regex.compile(source)
 
 
 _LITERAL_ESCAPES = frozenset(".^$*+?()[]{}|\\/-'\"`:=,<>!#%&@~;_ ")
@@ -50,8 +67,13 @@ def required_literal(source: str) -> str | None:
     inside a group, a class or an alternation), a character followed by a quantifier is cut, and
     a top-level ``|`` or an inline flag means no literal at all. A wrong answer would hide a match,
     so anything unusual gives None; the test suite checks every example with and without it."""
+    flags = re.match(r"\(\?([a-zA-Z]+)\)", source)
+    if flags is not None:
+        if set(flags.group(1)) - set("sm"):
+            return None  # (?i), (?x)...: the text is not compared as written
+        source = source[flags.end() :]  # (?s), (?m) change no literal
     if source.startswith("(?") and not source.startswith(("(?:", "(?P", "(?=", "(?!", "(?<")):
-        return None  # inline flags, e.g. (?i)
+        return None  # other inline flags
     runs: list[str] = []
     run: list[str] = []
     depth = 0

@@ -333,3 +333,68 @@ def test_a_damaged_built_cache_entry_means_reading_the_file(tmp_path, monkeypatc
         entry.write_bytes(b"\x00garbage")
     (again,), errors = load_file(path, lazy=True)
     assert errors == [] and again.id == first.id
+
+
+def _shipped_regexes():
+    for pattern in SHIPPED.patterns:
+        for compiled in (*pattern.regexes, *pattern.frame_regexes):
+            yield pattern, compiled.pattern
+
+
+def test_shipped_regexes_match_with_re_exactly_as_with_regex():
+    """The shipped patterns run on the standard library's `re` when it accepts them (see
+    `ktexplain.prefilter`): on every example, every real text and every captured run's message,
+    `re` must give the same groups as `regex`."""
+    import re
+
+    from ktexplain.prefilter import compile_shipped
+
+    texts = {e.message for p in SHIPPED.patterns for e in p.examples}
+    texts |= {e.frames for p in SHIPPED.patterns for e in p.examples if e.frames}
+    texts |= {item["text"] for item in _jsonl(REAL_TEXTS)}
+    texts |= {item["example"] for item in _jsonl(CATALOGUE) if item.get("example")}
+    for log in sorted(CAPTURED.glob("*/*/run.log")):
+        texts |= {r.message for f in failures_from_path(log) for r in f.chain}
+    assert len(texts) > 800
+    on_re = 0
+    for pattern, source in _shipped_regexes():
+        fast, reference = compile_shipped(source), regex.compile(source)
+        if not isinstance(fast, re.Pattern):
+            continue  # `re` refused it: it runs on `regex` as before
+        on_re += 1
+        for text in texts:
+            found, expected = fast.search(text), reference.search(text)
+            assert (found and found.groupdict()) == (expected and expected.groupdict()), (
+                pattern.id,
+                source,
+                text[:200],
+            )
+    assert on_re > 300
+
+
+def test_no_shipped_regex_backtracks_catastrophically_on_hostile_text():
+    """A hang detector, not a speed test: each shipped regex, run by `regex` with a generous
+    timeout, must finish on long repetitive texts built from its own examples and on the usual
+    backtracking traps (a regex that ran past it would also hang on `re`, which has no
+    timeout)."""
+    traps = [
+        "a" * 5000,
+        "0" * 5000,
+        " " * 5000 + "x",
+        "(" * 2000 + ")" * 1000,
+        "[1, " * 1500,
+        "Received: " * 500,
+        "\n" * 3000 + "x",
+        "'" * 3000,
+    ]
+    for pattern in SHIPPED.patterns:
+        own = [e.message for e in pattern.examples]
+        hostile = traps + [" ".join([m] * 20)[:20000] for m in own]
+        hostile += [(m[: len(m) // 2] * 50)[:20000] for m in own if len(m) > 4]
+        for compiled in (*pattern.regexes, *pattern.frame_regexes):
+            reference = regex.compile(compiled.pattern)
+            for text in hostile:
+                try:
+                    reference.search(text, timeout=5.0)
+                except TimeoutError:
+                    pytest.fail(f"{pattern.id}: {compiled.pattern[:80]} hangs on {text[:60]!r}")

@@ -88,7 +88,7 @@ def test_repeated_real_tracebacks_are_replayed_and_give_the_same_failures():
     data = REAL_LOGS[0].read_bytes() * 3
     reader = TextReader("<test>")
     reader.feed_bytes(data, bulk_after=0)
-    assert reader._episodes.replayed >= 8  # 4 failed trials in each copy after the first
+    assert reader.replayed >= 8  # 4 failed trials in each copy after the first
     assert _read(data, bulk=True) == _read(data, bulk=False)
 
 

@@ -250,7 +250,7 @@ def test_bulk_skipping_reads_every_captured_log_as_line_by_line_does():
         assert seen(in_bulk) == seen(by_line), log
         skipped += in_bulk.skipped_lines
         total += by_line.line_number
-        replayed += in_bulk._episodes.replayed
+        replayed += in_bulk.replayed
     # the equality above is not vacuous: lines were skipped and tracebacks replayed
     assert skipped > total / 4, (skipped, total)
     assert replayed > 20, replayed

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import IO
 
+from ktexplain.lazyre import lazy
+
 SAMPLE = 8192  # bytes read at the head, the middle and the tail of a file
 BINARY_SHARE = 0.30  # a sample with more bad characters than this is a binary file
 PADDING = re.compile(rb"\x00{32,}")  # a run this long is padding, not a binary format
@@ -20,9 +22,9 @@ _BAD_CHARS = "\x00-\x06\x0e-\x1a\x1c-\x1f\x7f\udc80-\udcff"
 BAD = re.compile(f"[{_BAD_CHARS}]")
 # Bad characters no more than three good ones apart: random bytes are ~60% bad, so a burst of
 # them is one stretch, while a latin-1 accent here and there stays apart.
-STRETCH = re.compile(f"[{_BAD_CHARS}]+(?:[^{_BAD_CHARS}]{{1,3}}[{_BAD_CHARS}]+)*")
+STRETCH = lazy(f"[{_BAD_CHARS}]+(?:[^{_BAD_CHARS}]{{1,3}}[{_BAD_CHARS}]+)*")
 CONTROL = re.compile("[\x00-\x06\x0e-\x1a\x1c-\x1f\x7f]")
-INVALID = re.compile("[\udc80-\udcff]")
+INVALID = lazy("[\udc80-\udcff]")
 DAMAGE_MIN_BAD = 4  # a stretch with fewer bad characters is stray bytes, deleted in place
 DAMAGE_MIN_SHARE = 0.5
 MERGE_GAP = 16  # stretches this close (a burst across several lines) are reported as one

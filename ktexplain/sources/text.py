@@ -20,10 +20,9 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ktexplain.failure import ExceptionRecord, Failure, Frame, Origin, Trial
-from ktexplain.sources.episodes import Episodes, fresh
 from ktexplain.sources.renderings import Chain
 from ktexplain.sources.skim import Skimmer, loss_values
 from ktexplain.sources.terminal import clean_line
@@ -38,6 +37,9 @@ from ktexplain.sources.trials import (
     parse_value,
     silent_failures,
 )
+
+if TYPE_CHECKING:
+    from ktexplain.sources import episodes
 
 RUNNING_TRIAL = re.compile(r"^Search: Running Trial #(\d+)\s*$")
 TABLE_HEADER = re.compile(r"^Value\s*\|Best Value So Far\s*\|Hyperparameter\s*$")
@@ -120,7 +122,7 @@ class TextReader(TracebackReading):
         self.last_running = 0
         self.renderings = Chain()  # IPython, quoted, TF C++ log… → the plain rendering
         self._skim: Skimmer | None = None
-        self._episodes = Episodes()
+        self._episodes: episodes.Episodes | None = None  # loaded for long inputs only
         self.passthrough = True
         self.skipped_lines = 0  # lines skimmed over in bulk, never decoded nor read
 
@@ -142,8 +144,6 @@ class TextReader(TracebackReading):
         one (a short input's loose text may be a pasted message). A line that is not valid
         UTF-8 goes to `undecodable` (the line and its offset in `data`; it returns the text
         lines to read instead), or is decoded with `errors`."""
-        skimmer = self._skimmer()
-        episodes = self._episodes
 
         def feed_one(pos: int) -> int:
             end = data.find(b"\n", pos)
@@ -160,23 +160,37 @@ class TextReader(TracebackReading):
             return end
 
         pos, size = 0, len(data)
+        while pos < size and self.line_number < bulk_after:
+            pos = feed_one(pos)  # a short input is read line by line, and loads no shortcut
+        if pos >= size:
+            return
+        from ktexplain.sources.episodes import Episodes, fresh
+
+        skimmer = self._skimmer()
+        episodes = self._episodes
+        if episodes is None:
+            episodes = self._episodes = Episodes()
         while pos < size:
-            if self.line_number >= bulk_after:
-                if self._idle():
-                    stop = skimmer.next_stop(data, pos)
-                    if stop > pos:
-                        self._skip(data, pos, stop)
-                        pos = stop
-                        continue
-                elif self.block is not None and fresh(self):
-                    pos = episodes.read(self, data, pos, feed_one)  # a traceback read before?
+            if self._idle():
+                stop = skimmer.next_stop(data, pos)
+                if stop > pos:
+                    self._skip(data, pos, stop)
+                    pos = stop
                     continue
-                elif self._in_rows():
-                    rows = self._rows(data, pos, skimmer)
-                    if rows > pos:
-                        pos = rows
-                        continue
+            elif self.block is not None and fresh(self):
+                pos = episodes.read(self, data, pos, feed_one)  # a traceback read before?
+                continue
+            elif self._in_rows():
+                rows = self._rows(data, pos, skimmer)
+                if rows > pos:
+                    pos = rows
+                    continue
             pos = feed_one(pos)
+
+    @property
+    def replayed(self) -> int:
+        """Tracebacks replayed from `episodes` rather than read line by line."""
+        return 0 if self._episodes is None else self._episodes.replayed
 
     def _in_rows(self) -> bool:
         """In a table or a summary's values, and in nothing else."""

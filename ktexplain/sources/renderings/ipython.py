@@ -21,27 +21,28 @@ chain separators and everything outside a traceback pass through unchanged.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from ktexplain.lazyre import lazy
+
 HEADER_TEXT = "Traceback (most recent call last)"
-HEADER = re.compile(r"^[A-Za-z_][\w.]*\s+Traceback \(most recent call last\)\s*$")
+HEADER = lazy(r"^[A-Za-z_][\w.]*\s+Traceback \(most recent call last\)\s*$")
 RULE_PREFIX = "-----"
 # IPython 8+: ``Cell In[3], line 1`` (``, in f(args)`` when inside a function), IPython 8.0–8.5:
 # ``Input In [3], in <cell line: 1>()``, and ``File /path/x.py:22, in func(args)``.
-CELL_FRAME = re.compile(
+CELL_FRAME = lazy(
     r"^(?:Cell In ?\[(?P<cell>\d+)\], line (?P<line>\d+)|Input In ?\[(?P<input>\d+)\])"
     r"(?:, in (?P<func>.+))?$"
 )
-FILE_FRAME = re.compile(r"^File (?P<file>.+?)(?::(?P<line>\d+))?(?:, in (?P<func>.+))?$")
+FILE_FRAME = lazy(r"^File (?P<file>.+?)(?::(?P<line>\d+))?(?:, in (?P<func>.+))?$")
 # IPython 7: ``<ipython-input-3-…> in <module>()`` or ``/path/x.py in func(self, a)``; paths may
 # start with ``~``, a drive letter, and hold spaces.
-OLD_FRAME = re.compile(
+OLD_FRAME = lazy(
     r"^(?P<file><[^>]+>|(?:[A-Za-z]:)?[~/\\.].*?) in (?P<func><[^>]*>|[\w.]+)(?:\(.*)?$"
 )
-ARROW = re.compile(r"^-*> ?\s*(?P<line>\d+)(?: (?P<code>.*))?$")
-COLLAPSED = re.compile(r"^(?:\d+ frames?|\[\.\.\. skipping .*\])$")
-EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(?::.*)?$")
+ARROW = lazy(r"^-*> ?\s*(?P<line>\d+)(?: (?P<code>.*))?$")
+COLLAPSED = lazy(r"^(?:\d+ frames?|\[\.\.\. skipping .*\])$")
+EXCEPTION = lazy(r"^[A-Za-z_][\w.]*(?::.*)?$")
 
 
 def _function(text: str | None) -> str:

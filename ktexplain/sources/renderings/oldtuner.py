@@ -21,16 +21,15 @@ as the error the run leads to.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
+
+from ktexplain.lazyre import lazy
 
 FIRST_WORDS = ("[Warning] ", "Invalid model ", "Oversized model: ", "Too many ")
 WARNING_PREFIX = "[Warning] "
-INVALID = re.compile(r"^Invalid model (?P<attempt>\d+)/(?P<limit>\d+)\s*$")
-OVERSIZED = re.compile(r"^Oversized model: (?P<size>\d+) parameters\b.*$")
-TOO_MANY = re.compile(
-    r"^Too many (?:failed attempts to build model|consecutive oversized models)\.\s*$"
-)
+INVALID = lazy(r"^Invalid model (?P<attempt>\d+)/(?P<limit>\d+)\s*$")
+OVERSIZED = lazy(r"^Oversized model: (?P<size>\d+) parameters\b.*$")
+TOO_MANY = lazy(r"^Too many (?:failed attempts to build model|consecutive oversized models)\.\s*$")
 TOO_MANY_BUILDS = "RuntimeError: Too many failed attempts to build model."
 
 

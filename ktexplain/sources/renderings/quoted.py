@@ -9,17 +9,18 @@ the reader. Only a line that is really wrapped is touched: the backticks of a me
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from ktexplain.lazyre import lazy
+
 FIRST_CHARACTERS = frozenset(">E`*_~")
-FENCE = re.compile(r"^(?:```|~~~)[\w+.-]*\s*$")
+FENCE = lazy(r"^(?:```|~~~)[\w+.-]*\s*$")
 PYTEST_PREFIX = "E   "
 # What a wrapped error starts with: an exception type or a traceback's first line.
-ERROR_START = re.compile(
+ERROR_START = lazy(
     r"^(?:Traceback \(most recent call last\)|[A-Za-z_][\w.]*(?:Error|Exception|Warning|Exit)\b)"
 )
-TRAILING_UNDERSCORE = re.compile(r"[.)\]'\"`]_$")
+TRAILING_UNDERSCORE = lazy(r"[.)\]'\"`]_$")
 
 
 def unwrap(line: str) -> str | None:

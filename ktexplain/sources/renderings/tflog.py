@@ -20,17 +20,18 @@ type of its ``(0)`` error's status, the way TensorFlow's exception would print i
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from ktexplain.lazyre import lazy
+
 OP_FAILED = "] OP_REQUIRES failed at "
-OP_FAILED_LINE = re.compile(
+OP_FAILED_LINE = lazy(
     r"^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?: [IWEF] |[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ )"
     r"\S+\] OP_REQUIRES failed at \S+ : (?P<status>[A-Za-z][A-Za-z_ ]*?): (?P<message>.*)$"
 )
-ROOT_ERRORS = re.compile(r"^\d+ root error\(s\) found\.\s*$")
-FIRST_ROOT_ERROR = re.compile(r"^\s*\(0\) (?P<status>[A-Za-z][A-Za-z_ ]*?): ")
-TF_LOG_LINE = re.compile(r"^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|[IWEF]\d{4} \d\d:\d\d:\d\d)")
+ROOT_ERRORS = lazy(r"^\d+ root error\(s\) found\.\s*$")
+FIRST_ROOT_ERROR = lazy(r"^\s*\(0\) (?P<status>[A-Za-z][A-Za-z_ ]*?): ")
+TF_LOG_LINE = lazy(r"^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|[IWEF]\d{4} \d\d:\d\d:\d\d)")
 TRACEBACK_TEXT = "Traceback (most recent call last)"
 LOOKAHEAD = 100
 
