@@ -287,20 +287,11 @@ def _load_text(
     return patterns, errors
 
 
-_PLAIN_FIELDS = (
-    "id",
-    "category",
-    "title",
-    "dialects",
-    "exception_types",
-    "priority",
-    "statics",
-    "valid",
-    "hyperparameter_hint",
-    "link_by_value",
-    "rule",
-    "fix",
-    "fix_with_hp",
+# Pattern's fields the built form keeps as they are (the regexes are kept with their literal).
+_PLAIN_FIELDS = tuple(
+    name
+    for name in Pattern.__dataclass_fields__
+    if name not in ("regexes", "frame_regexes", "examples", "source")
 )
 
 
