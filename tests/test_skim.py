@@ -121,3 +121,18 @@ def test_loss_values_are_each_lines_first_and_last_training_loss():
     assert [v for v, _ in loss_values(two, 0, len(two))] == [b"3", b"nan"]
     assert list(loss_values(b"val_loss: 1 - my/loss: 2", 0, 24)) == []
     assert math.isnan(float(next(iter(loss_values(b"loss: NaN", 0, 9)))[0]))
+
+
+def test_progress_bar_verdicts_are_shared_by_shape_only_when_no_phrase_has_a_digit():
+    from ktexplain.sources.skim import Skimmer
+
+    bar = b"\r1/9 \x1b[32m==\x1b[0m - loss: 0.5\r9/9 \x1b[32m==\x1b[0m - loss: 0.25\n"
+    plain = Skimmer(["Traceback"], [], [])
+    assert not plain._must_read(bar, 0, len(bar))
+    assert len(plain._verdicts) == 1  # one shape, whatever the numbers
+    other = bar.replace(b"0.25", b"0.75")
+    assert not plain._must_read(other, 0, len(other)) and len(plain._verdicts) == 1
+    digits = Skimmer(["9/9"], [], [])  # a phrase with a digit: judged segment by segment
+    assert digits._must_read(bar, 0, len(bar))
+    assert not digits._must_read(bar.replace(b"9/9", b"8/9"), 0, len(bar))
+    assert digits._verdicts == {}

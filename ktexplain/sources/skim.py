@@ -87,6 +87,9 @@ class Skimmer:
             rf"{trimmed}|\n{ansi}(?:{opening})|(?:{closing}){ansi}\r?$".encode(), re.MULTILINE
         )
         self.head = re.compile(rf"{ansi}(?:{opening})".encode())
+        self._verdicts: dict[bytes, object] = {}
+        # Verdicts are shared by shape only while no phrase holds a digit (see `_segment`).
+        self._by_shape = not any(c.isdigit() for text in (*anywhere, *starts, *ends) for c in text)
 
     def next_stop(self, data: bytes, pos: int) -> int:
         """The start of the first line at or after `pos` that must be read, else ``len(data)``.
@@ -118,17 +121,42 @@ class Skimmer:
             end -= 1
         while end > start:
             cut = data.rfind(b"\r", start, end)
-            segment = data[cut + 1 : end]
-            if b"\x1b" in segment:
-                if b"\x1b]" in segment or b"\x1b\\" in segment or b"\x07" in segment:
-                    return True  # an OSC escape, which may hold \r: read as the reader would
-                segment = _ANSI.sub(b"", segment)
-            elif b"\x07" in segment:
-                return True
-            text = segment.decode("utf-8", "replace")
-            if text.strip():
-                return self.text.search(text) is not None
+            verdict = self._segment(data[cut + 1 : end])
+            if verdict is not None:
+                return verdict
             if cut < start:
                 break
-            end = cut
+            end = cut  # a blank segment: the terminal shows the one before
         return False
+
+    def _segment(self, segment: bytes) -> bool | None:
+        """Whether a progress line whose visible segment this is must be read (None: the
+        segment is blank). Decided once per shape: no phrase any part of the reader acts on
+        holds a digit, so the verdict is the same for every update of the same bar (digits
+        replaced by 0: step counts, times, metric values, and the numbers of ANSI codes)."""
+        if not self._by_shape:
+            return self._judge(segment)
+        shape = segment.translate(_DIGITS_TO_ZERO)
+        verdict = self._verdicts.get(shape, _UNKNOWN)
+        if verdict is _UNKNOWN:
+            verdict = self._judge(segment)
+            if len(self._verdicts) < _MAX_SHAPES:
+                self._verdicts[shape] = verdict
+        return verdict  # type: ignore[return-value]
+
+    def _judge(self, segment: bytes) -> bool | None:
+        if b"\x1b" in segment:
+            if b"\x1b]" in segment or b"\x1b\\" in segment or b"\x07" in segment:
+                return True  # an OSC escape, which may hold \r: read as the reader would
+            segment = _ANSI.sub(b"", segment)
+        elif b"\x07" in segment:
+            return True
+        text = segment.decode("utf-8", "replace")
+        if not text.strip():
+            return None
+        return self.text.search(text) is not None
+
+
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_UNKNOWN = object()
+_MAX_SHAPES = 4096

@@ -15,6 +15,7 @@ behind the tracebacks they belong to.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -86,6 +87,13 @@ TRIGGERS = (
 # TensorFlow says this once per process, when it loads: in a log that holds several runs
 # (appended one after another), each run's trials are its own, however they are numbered.
 PROCESS_START = "This TensorFlow binary is optimized"
+
+
+_INFINITIES = (math.inf, -math.inf)
+
+
+def _line_at(data: bytes, start: int, at: int, base: int) -> int:
+    return base + data.count(b"\n", start, at) + 1
 
 
 CONSTRUCTION = Trial(construction=True)  # the build at tuner construction: one record for all
@@ -267,11 +275,9 @@ class TextReader(TracebackReading):
     def _skip(self, data: bytes, start: int, stop: int) -> None:
         base = self.line_number
         if self.current_trial is not None:
-            counted, line = start, base + 1
             for value, at in loss_values(data, start, stop):
-                line += data.count(b"\n", counted, at)
-                counted = at
-                self._note_loss(value, line)
+                # The line is counted only when it is kept (the peak moved): rarely.
+                self._note_loss(value, functools.partial(_line_at, data, start, at, base))
         skipped = data.count(b"\n", start, stop)
         self.skipped_lines += skipped
         self.line_number = base + skipped
@@ -488,7 +494,7 @@ class TextReader(TracebackReading):
             self.current_trial.truncated.add(name)
         self.current_trial.hyperparameters[name] = value
 
-    def _note_loss(self, value: bytes, line: int) -> None:
+    def _note_loss(self, value: bytes, line: int | Callable[[], int]) -> None:
         facts = self.current_trial
         if facts is None:
             return
@@ -501,13 +507,13 @@ class TextReader(TracebackReading):
         facts.last_loss = number
         peak = facts.peak_loss
         if (
-            math.isnan(number)
-            or math.isinf(number)
+            number != number  # NaN
+            or number in _INFINITIES
             or peak is None
-            or (not math.isnan(peak) and number > peak)
+            or (peak == peak and number > peak)
         ):
             facts.peak_loss = number  # the last NaN/inf, else the first largest value
-            facts.loss_line = line
+            facts.loss_line = line if isinstance(line, int) else line()
 
     # -- end -------------------------------------------------------------------------------
     def close(self) -> None:
