@@ -126,6 +126,9 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"ktexplain: pattern file skipped: {error}", file=sys.stderr)
     all_reports = []
     failed_inputs = 0
+    from ktexplain.progress import wanted
+
+    show_progress = wanted(args.json)
     runs = distributed_runs(args.paths)  # a chief's project and its logs: one input
     grouped = {member for project, logs in runs.items() for member in logs}
     for name in args.paths:
@@ -136,7 +139,9 @@ def _main(argv: Sequence[str] | None) -> int:
             if name in runs:
                 failures = read_distributed(name, runs[name], args.source, trials)
             else:
-                failures = read_failures(name, args.source, args.project, trials)
+                failures = read_failures(
+                    name, args.source, args.project, trials, progress=show_progress
+                )
         except InputError as exc:
             print(f"ktexplain: {exc}", file=sys.stderr)
             failed_inputs += 1

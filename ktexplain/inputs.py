@@ -17,6 +17,8 @@ from ktexplain.sources import damage
 
 if TYPE_CHECKING:
     from ktexplain.failure import Failure, Trial
+    from ktexplain.progress import ReadProgress
+    from ktexplain.sources.text import TextReader
 
 BINARY_SNIFF = 8192
 
@@ -30,16 +32,18 @@ def read_failures(
     source_dirs: Sequence[Path] = (),
     project_dirs: Sequence[Path] = (),
     trials: list[Trial] | None = None,
+    progress: bool = False,
 ) -> list[Failure]:
     """The input's failures; `trials`, when given, receives every trial of the run (failed or
-    not) that the input shows, for attribution across trials."""
+    not) that the input shows, for attribution across trials. `progress`: a log that takes more
+    than a second to read shows a bar on stderr (`ktexplain.progress`)."""
     from ktexplain.sources.code import SourceSpaces, with_source_space
 
     if name == "-":
         stdin = sys.stdin.buffer
         head = stdin.peek(BINARY_SNIFF)[:BINARY_SNIFF] if hasattr(stdin, "peek") else b""
         _reject_binary(head, "<stdin>")  # a pipe can only be sampled at its head
-        failures = _read_stream(stdin, "<stdin>", trials)
+        failures = _read_stream(stdin, "<stdin>", trials, _progress("<stdin>", None, progress))
         return with_source_space(failures, SourceSpaces([Path.cwd(), *source_dirs]))
     path = Path(name)
     if not path.exists():
@@ -56,7 +60,8 @@ def read_failures(
         return _read_notebook(path, name, source_dirs, trials, project_dirs)
     try:
         seen: list[Trial] = []
-        failures = _stream(path, seen)
+        size = path.stat().st_size
+        failures = _stream(path, seen, _progress(name, size, progress))
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
     from ktexplain.sources.tunerdir import complete_from_projects, nearby_projects
@@ -216,33 +221,42 @@ def _read_project_dir(path: Path, name: str, trials: list[Trial] | None = None) 
     return failures
 
 
-def _stream(path: Path, trials: list[Trial] | None = None) -> list[Failure]:
+def _progress(name: str, total: int | None, wanted: bool) -> ReadProgress | None:
+    if not wanted:
+        return None
+    from ktexplain.progress import ReadProgress
+
+    return ReadProgress(name, total)
+
+
+def _stream(
+    path: Path, trials: list[Trial] | None = None, progress: ReadProgress | None = None
+) -> list[Failure]:
     with path.open("rb") as handle:
-        return _read_stream(handle, str(path), trials)
+        return _read_stream(handle, str(path), trials, progress)
 
 
-def _read_stream(handle: IO[bytes], name: str, trials: list[Trial] | None = None) -> list[Failure]:
+def _read_stream(
+    handle: IO[bytes],
+    name: str,
+    trials: list[Trial] | None = None,
+    progress: ReadProgress | None = None,
+) -> list[Failure]:
     """Line by line, whatever the size: a week-long run's log can be gigabytes."""
     from ktexplain.sources.text import TextReader
 
     reader = TextReader(name)
     repair = damage.LineRepair()
     offset = 0
-    for block in _blocks(handle):
-        if b"\x00" not in block:
-            # Nearly always: skimmed in bulk, and only the lines read are decoded (a line that
-            # is not UTF-8 has its damage cut out first).
-            reader.feed_bytes(block, undecodable=functools.partial(_repaired, repair, offset))
+    try:
+        for block in _blocks(handle):
+            _read_block(reader, repair, block, offset)
             offset += len(block)
-            continue
-        # NUL bytes (a crash's padding): line by line, damage cut out, stray bytes dropped
-        raws = block.split(b"\n")
-        if raws[-1] == b"":
-            raws.pop()
-        for raw in raws:
-            for piece in repair.lines(raw, offset):
-                reader.feed(piece)
-            offset += len(raw) + 1
+            if progress is not None:
+                progress(offset)
+    finally:
+        if progress is not None:
+            progress.close()  # the bar goes before anything else is printed
     warning = repair.warning(name)
     if warning is not None:
         print(warning, file=sys.stderr)
@@ -252,6 +266,22 @@ def _read_stream(handle: IO[bytes], name: str, trials: list[Trial] | None = None
     if trials is not None:
         trials.extend(reader.trials_seen())
     return failures
+
+
+def _read_block(reader: TextReader, repair: damage.LineRepair, block: bytes, offset: int) -> None:
+    if b"\x00" not in block:
+        # Nearly always: skimmed in bulk, and only the lines read are decoded (a line that is
+        # not UTF-8 has its damage cut out first).
+        reader.feed_bytes(block, undecodable=functools.partial(_repaired, repair, offset))
+        return
+    # NUL bytes (a crash's padding): line by line, damage cut out, stray bytes dropped
+    raws = block.split(b"\n")
+    if raws[-1] == b"":
+        raws.pop()
+    for raw in raws:
+        for piece in repair.lines(raw, offset):
+            reader.feed(piece)
+        offset += len(raw) + 1
 
 
 def _repaired(repair: damage.LineRepair, base: int, raw: bytes, at: int) -> list[str]:
