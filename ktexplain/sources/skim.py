@@ -134,7 +134,7 @@ class Skimmer:
         segment is blank). Decided once per shape: no phrase any part of the reader acts on
         holds a digit, so the verdict is the same for every update of the same bar (digits
         replaced by 0: step counts, times, metric values, and the numbers of ANSI codes)."""
-        if not self._by_shape:
+        if not self._by_shape or len(segment) > _MAX_SHAPE:
             return self._judge(segment)
         shape = segment.translate(_DIGITS_TO_ZERO)
         verdict = self._verdicts.get(shape, _UNKNOWN)
@@ -160,3 +160,4 @@ class Skimmer:
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _UNKNOWN = object()
 _MAX_SHAPES = 4096
+_MAX_SHAPE = 4096  # bytes: a longer segment is no progress bar, and is judged on its own
