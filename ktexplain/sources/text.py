@@ -15,7 +15,6 @@ behind the tracebacks they belong to.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -24,11 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ktexplain.failure import ExceptionRecord, Failure, Frame, Origin, Trial
+from ktexplain.sources.bulk import LOOSE_INPUT, BulkReading
 from ktexplain.sources.renderings import Chain
 from ktexplain.sources.skim import Skimmer, loss_values
 from ktexplain.sources.terminal import clean_line
 from ktexplain.sources.tracebacks import CHAIN_SEPARATORS, TRACEBACK, TracebackReading
 from ktexplain.sources.trials import (
+    SUMMARY_VALUE,
     Pending,
     Summary,
     TrialFacts,
@@ -46,10 +47,6 @@ RUNNING_TRIAL = re.compile(r"^Search: Running Trial #(\d+)\s*$")
 TABLE_HEADER = re.compile(r"^Value\s*\|Best Value So Far\s*\|Hyperparameter\s*$")
 TRIAL_COMPLETE = re.compile(r"^Trial (\d+) Complete \[")
 SUMMARY_TRIAL = re.compile(r"^Trial (\w+) summary$")
-SUMMARY_VALUE = re.compile(r"^(?P<name>[^\s:][^:]*): (?P<value>.*)$")
-# Runs of lines that can only be table rows / summary values (`TextReader._rows`).
-TABLE_ROWS = re.compile(rb"(?:[^\n|]*\|[^\n]*\n)*")
-SUMMARY_ROWS = re.compile(rb"(?:[ \t]*[^\s:][^:\n]*: [^\n]*\n)*")
 OBJECTIVE_LINE = re.compile(r"^(?P<name>[\w/.\-]+): (?P<value>\S+)\s*$")
 ABORT_PREFIX = "terminate called after throwing an instance of"
 TF_WARNING_PREFIX = "WARNING:tensorflow:"
@@ -65,7 +62,6 @@ BARE_EXCEPTION = re.compile(
     r"(?: \(see above for traceback\))?: (?P<msg>\S.*)$"
 )
 LOOSE_LINES = 2000  # lines of loose text kept for message mode: a paste, not a week-long log
-LOOSE_INPUT = 5000  # inputs longer than this are logs: their loose text is not read as messages
 # What any part of the reader acts on while it is idle: a line holding none of these is skipped
 # in bulk by `TextReader.feed_text` (the recognisers' own triggers are added per reader).
 TRIGGERS = (
@@ -92,15 +88,13 @@ PROCESS_START = "This TensorFlow binary is optimized"
 _INFINITIES = (math.inf, -math.inf)
 
 
-def _line_at(data: bytes, start: int, at: int, base: int) -> int:
-    return base + data.count(b"\n", start, at) + 1
-
-
 CONSTRUCTION = Trial(construction=True)  # the build at tuner construction: one record for all
 
 
-class TextReader(TracebackReading):
+class TextReader(BulkReading, TracebackReading):
     """Feed lines, then call `failures()`. Memory grows with trials and failures, not lines."""
+
+    TRIGGERS = TRIGGERS
 
     def __init__(self, source: str = "<text>") -> None:
         self.source = source
@@ -135,128 +129,6 @@ class TextReader(TracebackReading):
         self.skipped_lines = 0  # lines skimmed over in bulk, never decoded nor read
 
     # -- feeding ---------------------------------------------------------------------------
-    def feed_text(self, text: str, bulk_after: int = LOOSE_INPUT) -> None:
-        """A block of whole lines (``\n``-separated), skimmed as `feed_bytes` does."""
-        self.feed_bytes(text.encode("utf-8", "surrogatepass"), bulk_after, "surrogatepass")
-
-    def feed_bytes(
-        self,
-        data: bytes,
-        bulk_after: int = LOOSE_INPUT,
-        errors: str = "strict",
-        undecodable: Callable[[bytes, int], Iterable[str]] | None = None,
-    ) -> None:
-        """A block of whole lines of raw bytes. While the reader is idle, the lines before the
-        next one anything could act on are skipped in bulk, never decoded: counted, and their
-        first and last loss noted (see `skim`). The first `bulk_after` lines are read one by
-        one (a short input's loose text may be a pasted message). A line that is not valid
-        UTF-8 goes to `undecodable` (the line and its offset in `data`; it returns the text
-        lines to read instead), or is decoded with `errors`."""
-
-        def feed_one(pos: int) -> int:
-            end = data.find(b"\n", pos)
-            end = size if end < 0 else end + 1
-            raw = data[pos : end - 1] if data[end - 1 : end] == b"\n" else data[pos:end]
-            try:
-                self.feed(raw.decode("utf-8", errors))
-            except UnicodeDecodeError:
-                if undecodable is None:
-                    self.feed(raw.decode("utf-8", "replace"))
-                else:
-                    for piece in undecodable(raw, pos):
-                        self.feed(piece)
-            return end
-
-        pos, size = 0, len(data)
-        while pos < size and self.line_number < bulk_after:
-            pos = feed_one(pos)  # a short input is read line by line, and loads no shortcut
-        if pos >= size:
-            return
-        from ktexplain.sources.episodes import Episodes, fresh
-
-        skimmer = self._skimmer()
-        episodes = self._episodes
-        if episodes is None:
-            episodes = self._episodes = Episodes()
-        while pos < size:
-            if self._idle():
-                stop = skimmer.next_stop(data, pos)
-                if stop > pos:
-                    self._skip(data, pos, stop)
-                    pos = stop
-                    continue
-            elif self.block is not None and fresh(self):
-                pos = episodes.read(self, data, pos, feed_one)  # a traceback read before?
-                continue
-            elif self._in_rows():
-                rows = self._rows(data, pos, skimmer)
-                if rows > pos:
-                    pos = rows
-                    continue
-            pos = feed_one(pos)
-
-    @property
-    def replayed(self) -> int:
-        """Tracebacks replayed from `episodes` rather than read line by line."""
-        return 0 if self._episodes is None else self._episodes.replayed
-
-    def _in_rows(self) -> bool:
-        """In a table or a summary's values, and in nothing else."""
-        return (
-            (self.in_table or (self.summary is not None and self.summary.reading_values))
-            and self.block is None
-            and self.chain is None
-            and not self.awaiting_chain
-            and not self.expect_objective
-            and self.expect_embedded is None
-            and self.abort is None
-            and self.renderings.idle
-        )
-
-    def _rows(self, data: bytes, pos: int, skimmer: Skimmer) -> int:
-        """The rows of a trial's table, or the values of a ``Trial … summary``, from `pos`,
-        read at once as `feed` would read them one by one, when they are plain: nothing any
-        other part of the reader acts on, no loss, no ANSI code, no ``\\r``. Returns where
-        reading goes on (`pos` when nothing was read)."""
-        found = (TABLE_ROWS if self.in_table else SUMMARY_ROWS).match(data, pos)
-        end = pos if found is None else found.end()
-        if end == pos:
-            return pos
-        chunk = data[pos:end]
-        if (
-            b"\r" in chunk
-            or b"\x1b" in chunk
-            or b"loss: " in chunk
-            or skimmer.head.match(chunk)
-            or skimmer.raw.search(chunk)
-        ):
-            return pos
-        try:
-            lines = chunk.decode("utf-8").split("\n")[:-1]
-        except UnicodeDecodeError:
-            return pos
-        if self.in_table:
-            for line in lines:
-                self._table_row(line)
-            self.line_number += len(lines)
-            return end
-        summary = self.summary
-        assert summary is not None
-        for line in lines:
-            value = SUMMARY_VALUE.match(line.strip())
-            if value is None:
-                break  # read as usual from here
-            summary.note(value.group("name"), value.group("value"))
-            self.line_number += 1
-            pos += len(line.encode("utf-8")) + 1
-        return pos
-
-    def _skimmer(self) -> Skimmer:
-        if self._skim is None:
-            chain = self.renderings
-            self._skim = Skimmer([*TRIGGERS, *chain.contains], chain.starts, chain.ends)
-        return self._skim
-
     def _idle(self) -> bool:
         """Nothing half-read: no traceback, table, objective, summary values, abort or
         rendering waiting for its next line."""
@@ -271,16 +143,6 @@ class TextReader(TracebackReading):
             and (self.summary is None or not self.summary.reading_values)
             and self.renderings.idle
         )
-
-    def _skip(self, data: bytes, start: int, stop: int) -> None:
-        base = self.line_number
-        if self.current_trial is not None:
-            for value, at in loss_values(data, start, stop):
-                # The line is counted only when it is kept (the peak moved): rarely.
-                self._note_loss(value, functools.partial(_line_at, data, start, at, base))
-        skipped = data.count(b"\n", start, stop)
-        self.skipped_lines += skipped
-        self.line_number = base + skipped
 
     def feed(self, raw: str) -> None:
         self.line_number += 1

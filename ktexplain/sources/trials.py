@@ -9,6 +9,7 @@ objective, a loss that blew up, or a search whose every trial scored the same.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,10 @@ def parse_value(text: str) -> Any:
         return float(text)
     except ValueError:
         return text
+
+
+# A ``name: value`` line of a ``Trial … summary`` block.
+SUMMARY_VALUE = re.compile(r"^(?P<name>[^\s:][^:]*): (?P<value>.*)$")
 
 
 @dataclass(slots=True)

@@ -1,0 +1,202 @@
+"""Reading a block of raw bytes, with the shortcuts that make a week-long log cheap.
+
+`BulkReading` is the part of `TextReader` that takes blocks of bytes instead of lines. The first
+`LOOSE_INPUT` lines are read one by one; after that, while nothing is half-read, the lines
+nothing acts on are skimmed over (`skim`), a traceback already read is replayed (`episodes`),
+and the rows of a trial table or a trial summary are read a run at a time. Each shortcut does
+exactly what reading every line would do, which the test suite checks on every captured run and
+on hypothesis-generated mixes of them (``tests/test_skim.py``, ``tests/test_text.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, cast
+
+from ktexplain.sources.skim import Skimmer, loss_values
+from ktexplain.sources.trials import SUMMARY_VALUE, Summary
+
+if TYPE_CHECKING:
+    from ktexplain.sources import episodes
+    from ktexplain.sources.renderings import Chain
+    from ktexplain.sources.text import TextReader
+    from ktexplain.sources.tracebacks import _Block
+    from ktexplain.sources.trials import Pending, TrialFacts
+
+LOOSE_INPUT = 5000  # inputs longer than this are logs: their loose text is not read as messages
+
+
+# Runs of lines that can only be table rows / summary values (`TextReader._rows`).
+TABLE_ROWS = re.compile(rb"(?:[^\n|]*\|[^\n]*\n)*")
+SUMMARY_ROWS = re.compile(rb"(?:[ \t]*[^\s:][^:\n]*: [^\n]*\n)*")
+
+
+def _line_at(data: bytes, start: int, at: int, base: int) -> int:
+    return base + data.count(b"\n", start, at) + 1
+
+
+class BulkReading:
+    """Mixed into `TextReader`, which sets these and reads each line (`feed`)."""
+
+    TRIGGERS: tuple[str, ...]  # what any part of the reader acts on, when idle
+    line_number: int
+    skipped_lines: int
+    current_trial: TrialFacts | None
+    renderings: Chain
+    in_table: bool
+    summary: Summary | None
+    block: _Block | None
+    chain: Pending | None
+    awaiting_chain: bool
+    expect_objective: bool
+    expect_embedded: int | None
+    abort: list[str] | None
+    _skim: Skimmer | None
+    _episodes: episodes.Episodes | None
+
+    def feed(self, raw: str) -> None:
+        raise NotImplementedError
+
+    def _idle(self) -> bool:
+        raise NotImplementedError
+
+    def _table_row(self, line: str) -> None:
+        raise NotImplementedError
+
+    def _note_loss(self, value: bytes, line: int | Callable[[], int]) -> None:
+        raise NotImplementedError
+
+    def feed_text(self, text: str, bulk_after: int = LOOSE_INPUT) -> None:
+        """A block of whole lines (``\n``-separated), skimmed as `feed_bytes` does."""
+        self.feed_bytes(text.encode("utf-8", "surrogatepass"), bulk_after, "surrogatepass")
+
+    def feed_bytes(
+        self,
+        data: bytes,
+        bulk_after: int = LOOSE_INPUT,
+        errors: str = "strict",
+        undecodable: Callable[[bytes, int], Iterable[str]] | None = None,
+    ) -> None:
+        """A block of whole lines of raw bytes. While the reader is idle, the lines before the
+        next one anything could act on are skipped in bulk, never decoded: counted, and their
+        first and last loss noted (see `skim`). The first `bulk_after` lines are read one by
+        one (a short input's loose text may be a pasted message). A line that is not valid
+        UTF-8 goes to `undecodable` (the line and its offset in `data`; it returns the text
+        lines to read instead), or is decoded with `errors`."""
+
+        def feed_one(pos: int) -> int:
+            end = data.find(b"\n", pos)
+            end = size if end < 0 else end + 1
+            raw = data[pos : end - 1] if data[end - 1 : end] == b"\n" else data[pos:end]
+            try:
+                self.feed(raw.decode("utf-8", errors))
+            except UnicodeDecodeError:
+                if undecodable is None:
+                    self.feed(raw.decode("utf-8", "replace"))
+                else:
+                    for piece in undecodable(raw, pos):
+                        self.feed(piece)
+            return end
+
+        pos, size = 0, len(data)
+        while pos < size and self.line_number < bulk_after:
+            pos = feed_one(pos)  # a short input is read line by line, and loads no shortcut
+        if pos >= size:
+            return
+        from ktexplain.sources.episodes import Episodes, fresh
+
+        skimmer = self._skimmer()
+        reader = cast("TextReader", self)  # episodes read the whole reader
+        episodes = self._episodes
+        if episodes is None:
+            episodes = self._episodes = Episodes()
+        while pos < size:
+            if self._idle():
+                stop = skimmer.next_stop(data, pos)
+                if stop > pos:
+                    self._skip(data, pos, stop)
+                    pos = stop
+                    continue
+            elif self.block is not None and fresh(reader):
+                pos = episodes.read(reader, data, pos, feed_one)  # a traceback read before?
+                continue
+            elif self._in_rows():
+                rows = self._rows(data, pos, skimmer)
+                if rows > pos:
+                    pos = rows
+                    continue
+            pos = feed_one(pos)
+
+    @property
+    def replayed(self) -> int:
+        """Tracebacks replayed from `episodes` rather than read line by line."""
+        return 0 if self._episodes is None else self._episodes.replayed
+
+    def _in_rows(self) -> bool:
+        """In a table or a summary's values, and in nothing else."""
+        return (
+            (self.in_table or (self.summary is not None and self.summary.reading_values))
+            and self.block is None
+            and self.chain is None
+            and not self.awaiting_chain
+            and not self.expect_objective
+            and self.expect_embedded is None
+            and self.abort is None
+            and self.renderings.idle
+        )
+
+    def _rows(self, data: bytes, pos: int, skimmer: Skimmer) -> int:
+        """The rows of a trial's table, or the values of a ``Trial … summary``, from `pos`,
+        read at once as `feed` would read them one by one, when they are plain: nothing any
+        other part of the reader acts on, no loss, no ANSI code, no ``\\r``. Returns where
+        reading goes on (`pos` when nothing was read)."""
+        found = (TABLE_ROWS if self.in_table else SUMMARY_ROWS).match(data, pos)
+        end = pos if found is None else found.end()
+        if end == pos:
+            return pos
+        chunk = data[pos:end]
+        if (
+            b"\r" in chunk
+            or b"\x1b" in chunk
+            or b"loss: " in chunk
+            or skimmer.head.match(chunk)
+            or skimmer.raw.search(chunk)
+        ):
+            return pos
+        try:
+            lines = chunk.decode("utf-8").split("\n")[:-1]
+        except UnicodeDecodeError:
+            return pos
+        if self.in_table:
+            for line in lines:
+                self._table_row(line)
+            self.line_number += len(lines)
+            return end
+        summary = self.summary
+        assert summary is not None
+        for line in lines:
+            value = SUMMARY_VALUE.match(line.strip())
+            if value is None:
+                break  # read as usual from here
+            summary.note(value.group("name"), value.group("value"))
+            self.line_number += 1
+            pos += len(line.encode("utf-8")) + 1
+        return pos
+
+    def _skimmer(self) -> Skimmer:
+        if self._skim is None:
+            chain = self.renderings
+            self._skim = Skimmer([*self.TRIGGERS, *chain.contains], chain.starts, chain.ends)
+        return self._skim
+
+    def _skip(self, data: bytes, start: int, stop: int) -> None:
+        base = self.line_number
+        if self.current_trial is not None:
+            for value, at in loss_values(data, start, stop):
+                # The line is counted only when it is kept (the peak moved): rarely.
+                self._note_loss(value, functools.partial(_line_at, data, start, at, base))
+        skipped = data.count(b"\n", start, stop)
+        self.skipped_lines += skipped
+        self.line_number = base + skipped
