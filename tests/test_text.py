@@ -225,7 +225,7 @@ def test_handwritten_warning_glued_to_a_progress_bar_is_read():
 
 
 def test_bulk_skipping_reads_every_captured_log_as_line_by_line_does():
-    """`feed_text` skips the lines nothing acts on; on every real capture it must find the
+    """`feed_text` skims, replays and reads rows in runs; on every real capture it must find the
     same failures, trials, losses and line numbers as feeding each line."""
     from ktexplain.sources.text import TextReader
 

@@ -7,10 +7,12 @@ whose message carries the last trial's traceback as text. Also plain tracebacks 
 terminal, with chains, ``^^^^`` markers, Keras 3 ``Arguments received by`` blocks and TensorFlow's
 ``Detected at node`` blocks.
 
-The reader is a single pass over lines, keeping only the current traceback and per-trial facts,
-so a log of any size streams through. Linking tracebacks to trials is done at the end (see
+The reader is a single pass, keeping only the current traceback and per-trial facts, so a log
+of any size streams through. This module says what each line means (`TextReader.feed`); the
+tracebacks are read by `tracebacks.TracebackReading`, and blocks of raw bytes with the shortcuts
+of a long log by `bulk.BulkReading`. Linking tracebacks to trials is done at the end (see
 `trials.link_trials`): with stdout block-buffered and stderr not, the tables of a saved log can lag
-behind the tracebacks they belong to.
+behind the tracebacks they belong to. A log that holds several runs keeps each run's trials.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ BARE_EXCEPTION = re.compile(
 )
 LOOSE_LINES = 2000  # lines of loose text kept for message mode: a paste, not a week-long log
 # What any part of the reader acts on while it is idle: a line holding none of these is skipped
-# in bulk by `TextReader.feed_text` (the recognisers' own triggers are added per reader).
+# in bulk by `bulk.BulkReading.feed_bytes` (the recognisers' own triggers are added per reader).
 TRIGGERS = (
     "Traceback",
     "Error",
