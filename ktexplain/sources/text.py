@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -496,13 +495,15 @@ class TextReader(BulkReading, TracebackReading):
         return trial
 
 
-@dataclass(slots=True)
 class _Run:
     """One run's trials and failures, in a log that holds several."""
 
-    trials: dict[int, TrialFacts]
-    failures: list[tuple[Pending, int]]
-    stopped: bool
+    __slots__ = ("failures", "stopped", "trials")
+
+    def __init__(
+        self, trials: dict[int, TrialFacts], failures: list[tuple[Pending, int]], stopped: bool
+    ) -> None:
+        self.trials, self.failures, self.stopped = trials, failures, stopped
 
 
 def failures_from_lines(lines: Iterable[str], source: str = "<text>") -> list[Failure]:

@@ -9,7 +9,6 @@ limit`` wrapper is recognised here: the traceback printed inside its message is 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from ktexplain.failure import ExceptionRecord, Frame
@@ -57,14 +56,16 @@ BOUNDARIES = re.compile(
 )
 
 
-@dataclass(slots=True)
 class _Block:
     """A traceback being read: frames, then an exception line and its message."""
 
-    frames: list[list[Any]] = field(default_factory=list)  # [file, line, function, code]
-    type: str | None = None
-    message: list[str] = field(default_factory=list)
-    text: list[str] = field(default_factory=list)
+    __slots__ = ("frames", "message", "text", "type")
+
+    def __init__(self, text: list[str]) -> None:
+        self.frames: list[list[Any]] = []  # [file, line, function, code]
+        self.type: str | None = None
+        self.message: list[str] = []
+        self.text = text
 
 
 class TracebackReading:

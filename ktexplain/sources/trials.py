@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from ktexplain.failure import ExceptionRecord, Failure, Origin, Trial
@@ -37,18 +36,44 @@ def parse_value(text: str) -> Any:
 SUMMARY_VALUE = re.compile(r"^(?P<name>[^\s:][^:]*): (?P<value>.*)$")
 
 
-@dataclass(slots=True)
-class TrialFacts:
-    number: int
-    line: int
-    hyperparameters: dict[str, Any] = field(default_factory=dict)
-    truncated: set[str] = field(default_factory=set)
-    completed_line: int | None = None
-    objective: tuple[str, str] | None = None
-    first_loss: float | None = None
-    last_loss: float | None = None
-    peak_loss: float | None = None
-    loss_line: int | None = None
+class _Record:
+    """A small mutable record of the reader's: slots and a readable repr, without the cost of a
+    dataclass at import (every CLI start pays it)."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+
+class TrialFacts(_Record):
+    """What the log printed of one trial: its table, its objective, its losses."""
+
+    __slots__ = (
+        "completed_line",
+        "first_loss",
+        "hyperparameters",
+        "last_loss",
+        "line",
+        "loss_line",
+        "number",
+        "objective",
+        "peak_loss",
+        "truncated",
+    )
+
+    def __init__(self, number: int, line: int) -> None:
+        self.number = number
+        self.line = line
+        self.hyperparameters: dict[str, Any] = {}
+        self.truncated: set[str] = set()
+        self.completed_line: int | None = None
+        self.objective: tuple[str, str] | None = None
+        self.first_loss: float | None = None
+        self.last_loss: float | None = None
+        self.peak_loss: float | None = None
+        self.loss_line: int | None = None
 
     @property
     def failed(self) -> bool:
@@ -56,26 +81,45 @@ class TrialFacts:
         return self.completed_line is not None and self.objective is None
 
 
-@dataclass(slots=True)
-class Pending:
+class Pending(_Record):
     """Tracebacks of one chain, and whether it is the limit RuntimeError's embedded text."""
 
-    records: list[ExceptionRecord] = field(default_factory=list)
-    text: list[str] = field(default_factory=list)
-    line: int = 0
-    trial_number: int | None = None
-    embedded_in_limit: int | None = None
-    summary: Summary | None = None
-    warning: bool = False
+    __slots__ = (
+        "embedded_in_limit",
+        "line",
+        "records",
+        "summary",
+        "text",
+        "trial_number",
+        "warning",
+    )
+
+    def __init__(
+        self,
+        line: int = 0,
+        trial_number: int | None = None,
+        embedded_in_limit: int | None = None,
+        summary: Summary | None = None,
+        warning: bool = False,
+    ) -> None:
+        self.records: list[ExceptionRecord] = []
+        self.text: list[str] = []
+        self.line = line
+        self.trial_number = trial_number
+        self.embedded_in_limit = embedded_in_limit
+        self.summary = summary
+        self.warning = warning
 
 
-@dataclass(slots=True)
-class Summary:
+class Summary(_Record):
     """A ``Trial <id> summary`` block of ``tuner.results_summary()``: the saved trial, exact."""
 
-    trial_id: str
-    hyperparameters: dict[str, Any] = field(default_factory=dict)
-    reading_values: bool = False
+    __slots__ = ("hyperparameters", "reading_values", "trial_id")
+
+    def __init__(self, trial_id: str) -> None:
+        self.trial_id = trial_id
+        self.hyperparameters: dict[str, Any] = {}
+        self.reading_values = False
 
     def note(self, name: str, text: str) -> None:
         """A ``name: value`` line of the block: a hyperparameter, except the trial's score."""
