@@ -8,6 +8,7 @@ once the input is read the bar is gone and the report follows.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Callable
@@ -44,13 +45,20 @@ class ReadProgress:
         self.started = clock()
         self.bar: Any = None
         self.task: Any = None
+        self.broken = False
 
     def __call__(self, done: int) -> None:
-        if self.bar is None:
-            if self.clock() - self.started < DELAY:
-                return
-            self._start()
-        self.bar.update(self.task, completed=done)
+        if self.broken:
+            return
+        try:
+            if self.bar is None:
+                if self.clock() - self.started < DELAY:
+                    return
+                self._start()
+            self.bar.update(self.task, completed=done)
+        except Exception:  # a display that fails must never cost the explanation
+            self.broken = True
+            self.close()
 
     def _start(self) -> None:
         from rich.console import Console
@@ -75,6 +83,7 @@ class ReadProgress:
         self.bar.start()
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-            self.bar = None
+        bar, self.bar = self.bar, None
+        if bar is not None:
+            with contextlib.suppress(Exception):
+                bar.stop()

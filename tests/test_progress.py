@@ -74,3 +74,27 @@ def test_a_read_with_a_bar_gives_the_same_failures(monkeypatch):
     assert [(f.exception.message, f.trial) for f in with_bar] == [
         (f.exception.message, f.trial) for f in without
     ]
+
+
+def test_a_display_that_fails_never_costs_the_explanation(monkeypatch):
+    from ktexplain import inputs
+
+    class Broken(io.StringIO):
+        def write(self, text):
+            raise OSError("the terminal went away")
+
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+
+    made = []
+
+    class Failing(progress.ReadProgress):
+        def __init__(self, name, total):
+            super().__init__(name, total, console=Console(file=Broken(), force_terminal=True))
+            made.append(self)
+
+    monkeypatch.setattr(progress, "ReadProgress", Failing)
+    found = inputs.read_failures(str(LOG), progress=True)
+    assert made and made[0].broken  # the display failed, and was given up
+    assert [f.exception.message for f in found] == [
+        f.exception.message for f in inputs.read_failures(str(LOG))
+    ]
