@@ -14,6 +14,7 @@ Any problem with the cache (a read-only home, a damaged entry) means reading the
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -48,6 +49,7 @@ def _entry(kind: str, raw: bytes) -> Path | None:
     return place / f"{kind}-{digest.hexdigest()}.json"
 
 
+@functools.cache  # once per process: the code does not change while it runs
 def _code_fingerprint() -> bytes:
     from ktexplain import __version__
 

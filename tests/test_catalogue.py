@@ -8,18 +8,12 @@ import re
 import sys
 from pathlib import Path
 
+from ktexplain import failure
+
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "catalogue" / "messages.jsonl"
-CATEGORIES = {
-    "data-shape",
-    "hyperparameter-value",
-    "layer-constraint",
-    "activation",
-    "optimizer",
-    "environment",
-    "tuner-usage",
-    "other",
-}
+# The corpus's labels: ktexplain's categories, with `other` where ktexplain says `unknown`.
+CATEGORIES = (set(failure.CATEGORIES) - {"unknown"}) | {"other"}
 VERSION = re.compile(r"^(keras|keras-tuner|tf-keras|tensorflow)==\d+(\.\d+)+$")
 
 

@@ -285,14 +285,10 @@ def with_source_space(failures: list[Failure], spaces: SourceSpaces) -> list[Fai
 
 
 def with_specs(failures: list[Failure], found: Sequence[SourceSpec]) -> list[Failure]:
+    # Failures sharing a trial record share its enriched record too (and so the cache of
+    # `diagnose`): a long log repeats the same trial's failures.
     enriched: dict[int, Failure] = {}
-    out = []
-    for failure in failures:
-        # Failures sharing a trial record share its enriched record too (and so the cache of
-        # `diagnose`): a long log repeats the same trial's failures.
-        done = _enrich(failure, tuple(found), enriched)
-        out.append(done)
-    return out
+    return [_enrich(failure, tuple(found), enriched) for failure in failures]
 
 
 def _enrich(

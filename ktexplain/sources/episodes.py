@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from ktexplain.failure import ExceptionRecord
 from ktexplain.sources.terminal import clean_line
+from ktexplain.sources.text import TF_WARNING_PREFIX
 from ktexplain.sources.tracebacks import BOUNDARIES, CHAIN_SEPARATORS, TRACEBACK
 from ktexplain.sources.trials import Pending
 
@@ -38,7 +39,6 @@ MAX_KEY = 1 << 16
 _FRAMES_END = re.compile(rb"\n(?=[^ \t\n])")
 MAX_BYTES = 16 << 20  # episodes kept: a bound on memory, never on correctness
 MAX_PER_KEY = 32
-TF_WARNING_PREFIX = "WARNING:tensorflow:"
 
 
 @dataclass(frozen=True, slots=True)

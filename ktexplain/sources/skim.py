@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+from ktexplain.sources.terminal import ANSI
+
 LOSS = b"loss: "
 # The value after ``loss: `` as Keras prints it (``%.4f``, ``%.4e``, nan, inf).
 LOSS_VALUE = re.compile(rb"(?i:nan|-?inf)|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
@@ -24,7 +26,7 @@ LOSS_VALUE = re.compile(rb"(?i:nan|-?inf)|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 # ``train/loss``.
 _NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_/")
 _ANSI_PREFIX = rb"(?:\x1b\[[0-?]*[ -/]*[@-~])*"
-_ANSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+_ANSI = re.compile(ANSI.pattern.encode())  # the terminal's ANSI codes, on bytes
 
 
 def loss_values(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int]]:

@@ -271,11 +271,6 @@ def nearby_projects(log: Path, max_depth: int = 3, budget: int = 2000) -> list[P
     return found
 
 
-def with_project_trials(failures: list[Failure], projects: list[Path]) -> list[Failure]:
-    """The log's failures, completed from the first project proven to be the same run."""
-    return complete_from_projects(failures, projects).failures
-
-
 def complete_from_projects(
     failures: list[Failure], projects: list[Path], trials: Sequence[Trial] = ()
 ) -> ProjectReading:
