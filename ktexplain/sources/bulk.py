@@ -10,12 +10,11 @@ on hypothesis-generated mixes of them (``tests/test_skim.py``, ``tests/test_text
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, cast
 
-from ktexplain.sources.skim import Skimmer, loss_values
+from ktexplain.sources.skim import Skimmer
 from ktexplain.sources.trials import SUMMARY_VALUE, Summary
 
 if TYPE_CHECKING:
@@ -28,13 +27,8 @@ if TYPE_CHECKING:
 LOOSE_INPUT = 5000  # inputs longer than this are logs: their loose text is not read as messages
 
 
-# Runs of lines that can only be table rows / summary values (`TextReader._rows`).
-TABLE_ROWS = re.compile(rb"(?:[^\n|]*\|[^\n]*\n)*")
+# Runs of lines that can only be summary values (`TextReader._rows`).
 SUMMARY_ROWS = re.compile(rb"(?:[ \t]*[^\s:][^:\n]*: [^\n]*\n)*")
-
-
-def _line_at(data: bytes, start: int, at: int, base: int) -> int:
-    return base + data.count(b"\n", start, at) + 1
 
 
 class BulkReading:
@@ -65,7 +59,7 @@ class BulkReading:
     def _table_row(self, line: str) -> None:
         raise NotImplementedError
 
-    def _note_loss(self, value: bytes, line: int | Callable[[], int]) -> None:
+    def _note_loss(self, value: bytes, line: int) -> None:
         raise NotImplementedError
 
     def feed_text(self, text: str, bulk_after: int = LOOSE_INPUT) -> None:
@@ -105,6 +99,7 @@ class BulkReading:
             pos = feed_one(pos)  # a short input is read line by line, and loads no shortcut
         if pos >= size:
             return
+        from ktexplain.sources import tunerblocks
         from ktexplain.sources.episodes import Episodes, fresh
 
         skimmer = self._skimmer()
@@ -114,18 +109,23 @@ class BulkReading:
             episodes = self._episodes = Episodes()
         while pos < size:
             if self._idle():
-                stop = skimmer.next_stop(data, pos)
+                losses: list[tuple[bytes, int]] | None = None if self.current_trial is None else []
+                stop, lines = skimmer.skim(data, pos, losses)
                 if stop > pos:
-                    self._skip(data, pos, stop)
+                    self._skipped(lines, losses)
                     pos = stop
-                    continue
-            elif self.block is not None and fresh(reader):
+                    if pos == size:
+                        break
+                block = tunerblocks.read(reader, data, pos, skimmer)  # keras-tuner's own?
+                pos = feed_one(pos) if block == pos else block
+                continue
+            if self.block is not None and fresh(reader):
                 pos = episodes.read(reader, data, pos, feed_one)  # a traceback read before?
                 continue
-            elif self._in_rows():
+            if self._in_rows():
                 rows = self._rows(data, pos, skimmer)
                 if rows > pos:
-                    pos = rows
+                    pos = tunerblocks.blank_after_rows(reader, data, rows, skimmer)
                     continue
             pos = feed_one(pos)
 
@@ -152,18 +152,15 @@ class BulkReading:
         read at once as `feed` would read them one by one, when they are plain: nothing any
         other part of the reader acts on, no loss, no ANSI code, no ``\\r``. Returns where
         reading goes on (`pos` when nothing was read)."""
-        found = (TABLE_ROWS if self.in_table else SUMMARY_ROWS).match(data, pos)
-        end = pos if found is None else found.end()
+        if self.in_table:
+            end = _table_rows(data, pos)
+        else:
+            found = SUMMARY_ROWS.match(data, pos)
+            end = pos if found is None else found.end()
         if end == pos:
             return pos
         chunk = data[pos:end]
-        if (
-            b"\r" in chunk
-            or b"\x1b" in chunk
-            or b"loss: " in chunk
-            or skimmer.head.match(chunk)
-            or skimmer.raw.search(chunk)
-        ):
+        if not skimmer.plain(chunk):
             return pos
         try:
             lines = chunk.decode("utf-8").split("\n")[:-1]
@@ -188,15 +185,25 @@ class BulkReading:
     def _skimmer(self) -> Skimmer:
         if self._skim is None:
             chain = self.renderings
-            self._skim = Skimmer([*self.TRIGGERS, *chain.contains], chain.starts, chain.ends)
+            self._skim = Skimmer(
+                [*self.TRIGGERS, *chain.contains], chain.starts, chain.ends, chain.contains
+            )
         return self._skim
 
-    def _skip(self, data: bytes, start: int, stop: int) -> None:
+    def _skipped(self, lines: int, losses: list[tuple[bytes, int]] | None) -> None:
+        """`lines` lines skimmed over, with their losses (value, index of the line among
+        them), noted as `feed` notes them."""
         base = self.line_number
-        if self.current_trial is not None:
-            for value, at in loss_values(data, start, stop):
-                # The line is counted only when it is kept (the peak moved): rarely.
-                self._note_loss(value, functools.partial(_line_at, data, start, at, base))
-        skipped = data.count(b"\n", start, stop)
-        self.skipped_lines += skipped
-        self.line_number = base + skipped
+        for value, index in losses or ():
+            self._note_loss(value, base + index + 1)
+        self.skipped_lines += lines
+        self.line_number = base + lines
+
+
+def _table_rows(data: bytes, pos: int) -> int:
+    """The end of the run of whole lines from `pos` that hold a ``|``: a table's rows."""
+    while True:
+        eol = data.find(b"\n", pos)
+        if eol < 0 or data.find(b"|", pos, eol) < 0:
+            return pos
+        pos = eol + 1

@@ -7,9 +7,10 @@ loss only the first and the last value of each trial (`loss_values`). Everything
 structure keras-tuner prints, tracebacks, warnings, the renderings' own openings -- is found by
 a trigger regex that runs only over short lines and over each progress line's last segment.
 
-`Skimmer.next_stop` returns where the next line starts that the reader must be fed; the reader
-skips the bytes before it, noting their losses and counting their lines. The test suite checks on
-every captured run that skimming gives exactly what feeding each line gives.
+`Skimmer.skim` returns where the next line starts that the reader must be fed, with the number
+of lines before it and their losses: the reader skips those bytes without decoding them. The
+test suite checks on every captured run that skimming gives exactly what feeding each line
+gives.
 """
 
 from __future__ import annotations
@@ -42,14 +43,20 @@ def loss_values(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int]
     while at >= 0:
         line_end = data.find(b"\n", at, end)
         line_end = end if line_end < 0 else line_end
-        line_start = max(start, data.rfind(b"\n", start, at) + 1)
-        first = _value(data, line_start, line_end, forward=True)
-        if first is not None:
-            yield first
-            last = _value(data, first[1], line_end, forward=False)
-            if last is not None and last[1] != first[1]:
-                yield last
+        yield from line_losses(data, max(start, data.rfind(b"\n", start, at) + 1), line_end)
         at = data.find(LOSS, line_end, end)
+
+
+def line_losses(data: bytes, start: int, end: int) -> tuple[tuple[bytes, int], ...]:
+    """The first and the last training-loss value of the line ``data[start:end]`` (one if they
+    are the same, none if it has none), with their offsets."""
+    first = _value(data, start, end, forward=True)
+    if first is None:
+        return ()
+    last = _value(data, first[1], end, forward=False)
+    if last is None or last[1] == first[1]:
+        return (first,)
+    return first, last
 
 
 def _value(data: bytes, start: int, end: int, forward: bool) -> tuple[bytes, int] | None:
@@ -72,8 +79,19 @@ class Skimmer:
     cost time, so the triggers may be broad.
     """
 
-    def __init__(self, anywhere: Iterable[str], starts: Iterable[str], ends: Iterable[str]):
-        anywhere, starts, ends = list(anywhere), list(starts), list(ends)
+    def __init__(
+        self,
+        anywhere: Iterable[str],
+        starts: Iterable[str],
+        ends: Iterable[str],
+        renderings: Iterable[str] = (),
+    ):
+        anywhere, starts, ends, renderings = (
+            list(anywhere),
+            list(starts),
+            list(ends),
+            list(renderings),
+        )
         ansi = _ANSI_PREFIX.decode()
         opening = "|".join(map(re.escape, starts)) or "(?!)"
         closing = "|".join(map(re.escape, ends)) or "(?!)"
@@ -89,33 +107,116 @@ class Skimmer:
             rf"{trimmed}|\n{ansi}(?:{opening})|(?:{closing}){ansi}\r?$".encode(), re.MULTILINE
         )
         self.head = re.compile(rf"{ansi}(?:{opening})".encode())
+        # On lines that hold a trigger by design (keras-tuner's own, `tunerblocks`): what only
+        # the renderings act on.
+        rendering = "|".join(map(re.escape, renderings)) or "(?!)"
+        self.rendering = re.compile(
+            rf"{rendering}|^{ansi}(?:{opening})|(?:{closing}){ansi}\r?$".encode(), re.MULTILINE
+        )
         self._verdicts: dict[bytes, object] = {}
+        self._clean: set[bytes] = set()  # shapes of runs of short lines that hold no trigger
+        self._quiet: set[bytes] = set()  # … and that no rendering acts on
         # Verdicts are shared by shape only while no phrase holds a digit (see `_segment`).
         self._by_shape = not any(c.isdigit() for text in (*anywhere, *starts, *ends) for c in text)
 
-    def next_stop(self, data: bytes, pos: int) -> int:
-        """The start of the first line at or after `pos` that must be read, else ``len(data)``.
-        `pos` is the start of a line."""
+    def skim(
+        self, data: bytes, pos: int, losses: list[tuple[bytes, int]] | None = None
+    ) -> tuple[int, int]:
+        """Where the first line at or after `pos` starts that must be read (else
+        ``len(data)``), and how many lines (``\\n``) come before it. `pos` is the start of a
+        line. With a `losses` list, each skipped line's first and last training-loss value is
+        added to it, with the index of its line among those skipped (see `line_losses`): the
+        lines are counted and their losses found on the way, each progress line once."""
         size = len(data)
+        lines = 0
         while pos < size:
             cr = data.find(b"\r", pos)
             # Lines without \r up to the line holding it: short lines, searched as they are.
             region_end = size if cr < 0 else max(pos, data.rfind(b"\n", pos, cr) + 1)
             if region_end > pos:
-                if self.head.match(data, pos) is not None:
-                    return pos
-                found = self.raw.search(data, pos, region_end)
+                if self._clean_shape(data, pos, region_end):
+                    found = None
+                elif self.head.match(data, pos) is not None:
+                    return pos, lines
+                else:
+                    found = self.raw.search(data, pos, region_end)
+                    if found is None:
+                        self._note_clean(data, pos, region_end)
+                stop = (
+                    region_end
+                    if found is None
+                    else max(pos, data.rfind(b"\n", pos, found.start() + 1) + 1)
+                )
+                if losses is not None and stop > pos:
+                    for value, at in loss_values(data, pos, stop):
+                        losses.append((value, lines + data.count(b"\n", pos, at)))
+                lines += data.count(b"\n", pos, stop)
                 if found is not None:
-                    return max(pos, data.rfind(b"\n", pos, found.start() + 1) + 1)
+                    return stop, lines
                 pos = region_end
                 continue
             # A line with \r: only its last non-blank segment is ever read as text.
             eol = data.find(b"\n", cr)
             eol = size if eol < 0 else eol + 1
             if self._must_read(data, pos, eol):
-                return pos
+                return pos, lines
+            if losses is not None:
+                losses.extend((value, lines) for value, _ in line_losses(data, pos, eol))
+            if data[eol - 1] == 10:  # \n
+                lines += 1
             pos = eol
-        return size
+        return size, lines
+
+    def plain(self, chunk: bytes) -> bool:
+        """Whether nothing in these whole lines is acted on by any part of the reader: no
+        trigger, no ANSI code, no ``\\r``, no loss (what `feed` does for them is what
+        `TextReader._table_row` and the summary's `note` do)."""
+        if self._clean_shape(chunk, 0, len(chunk)):
+            return True
+        if (
+            b"\r" in chunk
+            or b"\x1b" in chunk
+            or LOSS in chunk
+            or self.head.match(chunk) is not None
+            or self.raw.search(chunk) is not None
+        ):
+            return False
+        self._note_clean(chunk, 0, len(chunk))
+        return True
+
+    def quiet(self, chunk: bytes) -> bool:
+        """Whether no rendering acts on these whole lines (their own phrases aside, which the
+        caller reads), and they hold no ANSI code, no ``\\r`` and no loss."""
+        shape = chunk.translate(_DIGITS_TO_ZERO) if self._by_shape else None
+        if shape is not None and shape in self._quiet:
+            return True
+        if (
+            b"\r" in chunk
+            or b"\x1b" in chunk
+            or LOSS in chunk
+            or self.rendering.search(chunk) is not None
+        ):
+            return False
+        if shape is not None and len(chunk) <= _MAX_SHAPE and len(self._quiet) < _MAX_SHAPES:
+            self._quiet.add(shape)
+        return True
+
+    def _clean_shape(self, data: bytes, start: int, end: int) -> bool:
+        """Short lines whose shape (digits set to 0) was found to hold no trigger before: the
+        lines between progress bars and the rows of tables come back with other numbers."""
+        if not self._by_shape or end - start > _MAX_SHAPE:
+            return False
+        return data[start:end].translate(_DIGITS_TO_ZERO) in self._clean
+
+    def _note_clean(self, data: bytes, start: int, end: int) -> None:
+        if self._by_shape and end - start <= _MAX_SHAPE and len(self._clean) < _MAX_SHAPES:
+            chunk = data[start:end]
+            if b"\r" not in chunk and b"\x1b" not in chunk and LOSS not in chunk:
+                self._clean.add(chunk.translate(_DIGITS_TO_ZERO))
+
+    def next_stop(self, data: bytes, pos: int) -> int:
+        """The start of the first line at or after `pos` that must be read (see `skim`)."""
+        return self.skim(data, pos)[0]
 
     def _must_read(self, data: bytes, start: int, eol: int) -> bool:
         end = eol

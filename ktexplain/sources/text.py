@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -241,24 +241,14 @@ class TextReader(BulkReading, TracebackReading):
             self.summary.reading_values = False
         running = RUNNING_TRIAL.match(stripped) if first == "S" else None
         if running:
-            number = int(running.group(1))
-            if number < self.last_running:
-                self._new_run()  # numbers went back: another search (a retry repeats its own)
-            self.last_running = number
-            self.current_trial = self.trials.setdefault(
-                number, TrialFacts(number, self.line_number)
-            )
+            self._running(int(running.group(1)))
             return
         if first == "V" and TABLE_HEADER.match(stripped):
             self.in_table = True
             return
         complete = TRIAL_COMPLETE.match(stripped) if first == "T" else None
         if complete:
-            number = int(complete.group(1))
-            facts = self.trials.setdefault(number, TrialFacts(number, self.line_number))
-            facts.completed_line = self.line_number
-            self.current_trial = facts
-            self.expect_objective = True
+            self._complete(int(complete.group(1)))
             return
         if "Warning: " in line and (warning := WARNING_LINE.match(line)):
             frame = Frame(warning.group("file"), int(warning.group("line")), "<warning>")
@@ -284,6 +274,25 @@ class TextReader(BulkReading, TracebackReading):
         if PROCESS_START in line and self.trials:
             self._new_run()
         self._loose(stripped)
+
+    def _running(self, number: int) -> None:
+        """``Search: Running Trial #N``: trial N starts."""
+        if number < self.last_running:
+            self._new_run()  # numbers went back: another search (a retry repeats its own)
+        self.last_running = number
+        facts = self.trials.get(number)
+        if facts is None:
+            facts = self.trials[number] = TrialFacts(number, self.line_number)
+        self.current_trial = facts
+
+    def _complete(self, number: int) -> None:
+        """``Trial N Complete [time]``: its objective may follow."""
+        facts = self.trials.get(number)
+        if facts is None:
+            facts = self.trials[number] = TrialFacts(number, self.line_number)
+        facts.completed_line = self.line_number
+        self.current_trial = facts
+        self.expect_objective = True
 
     def _loose(self, stripped: str) -> None:
         """Text no structure took, in paragraphs: in a short input, a message pasted alone."""
@@ -357,7 +366,7 @@ class TextReader(BulkReading, TracebackReading):
             self.current_trial.truncated.add(name)
         self.current_trial.hyperparameters[name] = value
 
-    def _note_loss(self, value: bytes, line: int | Callable[[], int]) -> None:
+    def _note_loss(self, value: bytes, line: int) -> None:
         facts = self.current_trial
         if facts is None:
             return
@@ -376,7 +385,7 @@ class TextReader(BulkReading, TracebackReading):
             or (peak == peak and number > peak)
         ):
             facts.peak_loss = number  # the last NaN/inf, else the first largest value
-            facts.loss_line = line if isinstance(line, int) else line()
+            facts.loss_line = line
 
     # -- end -------------------------------------------------------------------------------
     def close(self) -> None:

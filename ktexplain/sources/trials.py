@@ -17,6 +17,21 @@ from ktexplain.failure import ExceptionRecord, Failure, Origin, Trial
 
 
 def parse_value(text: str) -> Any:
+    """A value as keras-tuner printed it: bool, None, int, float, else the text (stripped)."""
+    found = _PARSED.get(text, _MISSING)
+    if found is _MISSING:
+        found = _parse(text)
+        if len(_PARSED) < _MAX_PARSED:
+            _PARSED[text] = found  # a search prints the same few values again and again
+    return found
+
+
+_PARSED: dict[str, Any] = {}
+_MAX_PARSED = 1 << 16
+_MISSING = object()
+
+
+def _parse(text: str) -> Any:
     text = text.strip()
     if text in ("True", "False"):
         return text == "True"
