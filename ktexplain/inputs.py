@@ -288,25 +288,29 @@ def _repaired(repair: damage.LineRepair, base: int, raw: bytes, at: int) -> list
     return repair.lines(raw, base + at)
 
 
-READ_BLOCK = 1 << 20
+READ_BLOCK = 1 << 22  # 4 MiB
 
 
 def _blocks(handle: IO[bytes]) -> Iterator[bytes]:
-    """The input in blocks of about `READ_BLOCK` bytes, each ending at the end of a line."""
-    pending: list[bytes] = []
+    """The input in blocks of about `READ_BLOCK` bytes, each ending at the end of a line.
+    Read into one reused buffer, each block copied out once (with the end of the line the
+    block before cut): the fresh memory of a new block per read costs more than the reading."""
+    buffer = bytearray(READ_BLOCK)
+    view = memoryview(buffer)
+    carry = b""
     while True:
-        block = handle.read(READ_BLOCK)
-        if not block:
+        size = handle.readinto(buffer)  # type: ignore[attr-defined]
+        if not size:
             break
-        cut = block.rfind(b"\n") + 1
+        cut = buffer.rfind(b"\n", 0, size) + 1
         if cut == 0:
-            pending.append(block)  # a line longer than a block: a progress bar's \r segments
+            carry += view[:size]  # a line longer than a block: a progress bar's \r segments
             continue
-        pending.append(block[:cut])
-        yield b"".join(pending)
-        pending = [block[cut:]] if cut < len(block) else []
-    if pending:
-        yield b"".join(pending)
+        yield b"".join((carry, view[:cut]))
+        carry = bytes(view[cut:size])
+    view.release()
+    if carry:
+        yield carry
 
 
 def _reject_binary(head: bytes, name: str) -> None:

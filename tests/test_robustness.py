@@ -49,3 +49,20 @@ def test_mutated_real_logs_never_break_the_pipeline(log, database, tmp_path):
         rendered = path.read_text(encoding="utf-8")
         for report in reports:
             assert report.diagnosis.category in rendered
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 1 << 22])
+def test_the_input_is_read_in_blocks_of_whole_lines_and_nothing_is_lost(block, monkeypatch):
+    """The CLI reads a log in blocks ending at line ends, through one reused buffer: a line
+    longer than a block (a progress bar's \\r segments), an empty input, no final newline."""
+    import io
+
+    from ktexplain import inputs
+
+    monkeypatch.setattr(inputs, "READ_BLOCK", block)
+    log = (CAPTURED / "keras3" / "long-run-some-trials-fail" / "run.log").read_bytes()
+    for data in (b"", b"x", b"\n\n", b"a\nb", log[:100_000], log[:100_000] + b"tail"):
+        got = list(inputs._blocks(io.BytesIO(data)))
+        assert b"".join(got) == data
+        assert all(piece.endswith(b"\n") for piece in got[:-1])
+        assert all(got)

@@ -8,6 +8,7 @@ lines for the parser's edge cases, named as such below."""
 from __future__ import annotations
 
 import math
+import random
 
 from conftest import CAPTURED
 from hypothesis import HealthCheck, given, settings
@@ -47,6 +48,57 @@ EDGE_LINES = [
     b"Hyperparameters:",
     b"units: 32",
 ]
+# Hand-written keras-tuner blocks for the parser's edge cases (not real output), where reading a
+# block at once (`tunerblocks`) must fall back to line by line, or do exactly what it does: an
+# objective that is a loss, or named like one, or not a name, or a "Best ... So Far" line, or an
+# exception, or a blank of spaces, tabs or U+00A0 after "Complete"; a "Complete" line with
+# trailing spaces, ANSI clears, a \r\n end or a traceback header in its brackets; a trial start
+# without a table, or followed by a header with trailing spaces, by rows the renderings act on
+# (ending in "_", starting with ">") or holding "Error"; summary values cut by a traceback, a
+# summary with no "Hyperparameters:", a trial number going down (another search), and the plain
+# layout itself. Several lines each, so that a block meets the lines it is not made of.
+TUNER_EDGE_LINES = [
+    b"Trial 3 Complete [00h 00m 01s]\nloss: 0.5",
+    b"Trial 3 Complete [00h 00m 01s]\nval_loss: 0.25",
+    b"Trial 3 Complete [00h 00m 01s]\nBest val_accuracy So Far: 0.9",
+    b"Trial 3 Complete [00h 00m 01s]\nValueError: x",
+    b"Trial 3 Complete [00h 00m 01s]\nval_accuracy: 0.5_",
+    b"Trial 3 Complete [00h 00m 01s]\nacc+top5: 0.5",
+    b"Trial 3 Complete [00h 00m 01s]\nSearch: Running Trial #4",
+    b"Trial 3 Complete [00h 00m 01s]   \t\nval_accuracy: 0.5   ",
+    b"Trial 3 Complete [00h 00m 01s]\r\nval_accuracy: 0.5\r",
+    b"Trial 3 Complete [Traceback (most recent call last):]\n",
+    b"\x1b[2K\rTrial 3 Complete [00h 00m 01s]\nval_accuracy: 0.75",
+    b"\x1b[2K\r\x1b[2K\rTrial 4 Complete [00h 00m 02s]\n \t \nTotal elapsed time: 00h 00m 03s",
+    b"\rTrial 4 Complete [00h 00m 02s]\n\xc2\xa0\n\r5/5 - loss: 0.125",
+    b"Search: Running Trial #3\n32                |16                |units",
+    b"Search: Running Trial #3\ndefault configuration",
+    b"Search: Running Trial #3 \n\n \t\nValue             |Best Value So Far |Hyperparameter   "
+    b"\nrelu              |tanh              |activation\n\t",
+    b"Search: Running Trial #5\n\nValue             |Best Value So Far |Hyperparameter"
+    b"\nfoo_              |bar_              |name_\n> 32              |16                |units",
+    b"Search: Running Trial #6\n\nValue             |Best Value So Far |Hyperparameter"
+    b"\nValueError: x     |Error             |units\n",
+    b"  Search: Running Trial #6\n\n  Value             |Best Value So Far |Hyperparameter",
+    b"Trial 7 summary\nHyperparameters:\nunits: 32\nTraceback (most recent call last):",
+    b"Trial 7 summary\nunits: 32\nScore: 0.5",
+    b"Trial 0a1b summary\nHyperparameters:\nunits: 64\nScore: 0.25\nTrial 8 summary",
+    b"Search: Running Trial #9\n\nValue             |Best Value So Far |Hyperparameter"
+    b"\n8                 |8                 |units\n\nSearch: Running Trial #1\n",
+    b"Search: Running Trial #2\n\nValue             |Best Value So Far |Hyperparameter"
+    b"\n32                |16                |units\n\n\r1/1 - loss: 0.5\n"
+    b"\x1b[2K\rTrial 2 Complete [00h 00m 01s]\nval_accuracy: 0.5\n\n"
+    b"Trial 2 summary\nHyperparameters:\nunits: 32\nScore: 0.5\n",
+]
+# Hand-written (not real output): a warning stderr wrote into the middle of stdout's "Complete"
+# line, before its "]". Fed line by line, the line is cut at the warning, which is reported.
+GLUED_IN_COMPLETE = [
+    b"Trial 3 Complete [00h 0WARNING:tensorflow:Callback method `on_train_batch_end` is slow"
+    b" compared to the batch time. Check your callbacks.]",
+    b"Trial 3 Complete [00h 0/venv/lib/python3.11/site-packages/keras/src/trainers/"
+    b"epoch_iterator.py:107: UserWarning: Your input ran out of data; interrupting training.]",
+]
+EDGE_LINES += TUNER_EDGE_LINES + GLUED_IN_COMPLETE
 
 
 def _read(data: bytes, bulk: bool):
@@ -72,7 +124,7 @@ def _read(data: bytes, bulk: bool):
         min_size=1,
         max_size=12,
     ),
-    st.lists(st.integers(0, len(EDGE_LINES) - 1), max_size=6),
+    st.lists(st.integers(0, len(EDGE_LINES) - 1), max_size=8),
     st.integers(0, 2),
 )
 def test_shortcuts_read_any_mix_of_real_runs_as_line_by_line(runs, edges, repeat):
@@ -136,3 +188,70 @@ def test_progress_bar_verdicts_are_shared_by_shape_only_when_no_phrase_has_a_dig
     assert digits._must_read(bar, 0, len(bar))
     assert not digits._must_read(bar.replace(b"9/9", b"8/9"), 0, len(bar))
     assert digits._verdicts == {}
+
+
+# Hand-written (not real output): keras-tuner's plain layout of a trial, as `tunerblocks` reads
+# it at once (the start and its table, the end after an ANSI clear and its objective), and the
+# summary `results_summary()` prints.
+PLAIN_TRIAL = (
+    b"Search: Running Trial #%d\n"
+    b"\n"
+    b"Value             |Best Value So Far |Hyperparameter\n"
+    b"relu              |tanh              |activation\n"
+    b"32                |16                |units\n"
+    b"\n"
+    b"Epoch 1/1\n"
+    b"\r1/4 - loss: 2.5\r4/4 - loss: 1.25 - val_accuracy: 0.875\n"
+    b"\x1b[2K\rTrial %d Complete [00h 00m 01s]\n"
+    b"val_accuracy: 0.875\n"
+    b"\n"
+    b"Best val_accuracy So Far: 0.875\n"
+    b"Total elapsed time: 00h 00m 01s\n"
+)
+PLAIN_SUMMARY = b"Trial %d summary\nHyperparameters:\nactivation: relu\nunits: 32\nScore: 0.875\n\n"
+
+
+def _blocks_read(data: bytes) -> int:
+    reader = TextReader("<test>")
+    reader.feed_bytes(data, bulk_after=0)
+    return reader.blocks_read
+
+
+def test_handwritten_tuner_blocks_in_any_order_are_read_in_bulk_as_line_by_line():
+    """Parser edge cases (hand-written): keras-tuner's blocks read at once, and the lines that
+    make a block fall back to line by line, met before and after the plain layout, in several
+    orders."""
+    plain = b"".join(PLAIN_TRIAL % (n, n) for n in (1, 2, 3)) + PLAIN_SUMMARY % 2
+    assert _blocks_read(plain) == 7  # three starts with their tables, three ends, a summary
+    bulk = _read(plain, bulk=True)
+    assert bulk == _read(plain, bulk=False)
+    reader = TextReader("<test>")
+    reader.feed_bytes(plain, bulk_after=0)
+    facts = reader.trials[2]
+    assert facts.objective == ("val_accuracy", "0.875")
+    assert facts.hyperparameters == {"activation": "relu", "units": 32}
+    assert (facts.first_loss, facts.last_loss) == (2.5, 1.25)
+
+    for piece in TUNER_EDGE_LINES:  # each edge between two plain trials
+        data = PLAIN_TRIAL % (3, 3) + piece + b"\n" + PLAIN_TRIAL % (4, 4) + PLAIN_SUMMARY % 4
+        assert _read(data, bulk=True) == _read(data, bulk=False), piece
+        assert _blocks_read(data) >= 2, piece  # at least the first trial's start and end
+    rng = random.Random(7)
+    pieces = list(TUNER_EDGE_LINES)
+    for _ in range(25):  # all of them, shuffled, with plain trials among them
+        rng.shuffle(pieces)
+        cut = rng.randrange(len(pieces) + 1)
+        data = b"\n".join([plain, *pieces[:cut], PLAIN_TRIAL % (5, 5), *pieces[cut:]]) + b"\n"
+        assert _read(data, bulk=True) == _read(data, bulk=False), data
+        assert _blocks_read(data) >= 7
+
+
+def test_a_warning_glued_inside_a_complete_line_is_read_as_line_by_line():
+    """Parser edge case (hand-written): the "Complete" line's brackets hold a warning. `feed`
+    cuts the line at it (`TextReader._feed_line`) and reports the warning; reading the block at
+    once must not lose it."""
+    for glued, kind in zip(GLUED_IN_COMPLETE, ("TensorFlowWarning", "UserWarning"), strict=True):
+        data = PLAIN_TRIAL % (1, 1) + PLAIN_TRIAL % (2, 2) + glued + b"\nval_accuracy: 0.5\n"
+        by_line = _read(data, bulk=False)
+        assert [failure[0] for failure in by_line[0]] == [kind]
+        assert _read(data, bulk=True) == by_line, kind

@@ -37,6 +37,7 @@ class BulkReading:
     TRIGGERS: tuple[str, ...]  # what any part of the reader acts on, when idle
     line_number: int
     skipped_lines: int
+    blocks_read: int
     current_trial: TrialFacts | None
     renderings: Chain
     in_table: bool
@@ -117,7 +118,16 @@ class BulkReading:
                     if pos == size:
                         break
                 block = tunerblocks.read(reader, data, pos, skimmer)  # keras-tuner's own?
-                pos = feed_one(pos) if block == pos else block
+                if block > pos:
+                    self.blocks_read += 1
+                    pos = block
+                    if self.in_table or (self.summary is not None and self.summary.reading_values):
+                        # its rows, at once (a block leaves nothing else half-read)
+                        rows = self._rows(data, pos, skimmer)
+                        if rows > pos:
+                            pos = tunerblocks.blank_after_rows(reader, data, rows, skimmer)
+                else:
+                    pos = feed_one(pos)
                 continue
             if self.block is not None and fresh(reader):
                 pos = episodes.read(reader, data, pos, feed_one)  # a traceback read before?

@@ -23,6 +23,7 @@ from ktexplain.sources.terminal import ANSI
 LOSS = b"loss: "
 # The value after ``loss: `` as Keras prints it (``%.4f``, ``%.4e``, nan, inf).
 LOSS_VALUE = re.compile(rb"(?i:nan|-?inf)|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_LOSS_AND_VALUE = re.compile(LOSS + b"(" + LOSS_VALUE.pattern + b")")  # starts with a literal
 # A byte before ``loss: `` that makes it another metric's name: ``val_loss``, ``kl_loss``,
 # ``train/loss``.
 _NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_/")
@@ -50,24 +51,21 @@ def loss_values(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int]
 def line_losses(data: bytes, start: int, end: int) -> tuple[tuple[bytes, int], ...]:
     """The first and the last training-loss value of the line ``data[start:end]`` (one if they
     are the same, none if it has none), with their offsets."""
-    first = _value(data, start, end, forward=True)
-    if first is None:
+    found = _LOSS_AND_VALUE.search(data, start, end)
+    while found is not None and found.start() > start and data[found.start() - 1] in _NAME_BYTES:
+        found = _LOSS_AND_VALUE.search(data, found.start() + 1, end)
+    if found is None:
         return ()
-    last = _value(data, first[1], end, forward=False)
-    if last is None or last[1] == first[1]:
-        return (first,)
-    return first, last
-
-
-def _value(data: bytes, start: int, end: int, forward: bool) -> tuple[bytes, int] | None:
-    at = data.find(LOSS, start, end) if forward else data.rfind(LOSS, start, end)
-    while at >= 0:
-        if at == start or data[at - 1] not in _NAME_BYTES:
-            found = LOSS_VALUE.match(data, at + len(LOSS), end)
-            if found is not None:
-                return found.group(), at
-        at = data.find(LOSS, at + 1, end) if forward else data.rfind(LOSS, start, at)
-    return None
+    first_at = found.start()
+    first = (found.group(1), first_at)
+    at = data.rfind(LOSS, first_at + 1, end)
+    while at > first_at:
+        if data[at - 1] not in _NAME_BYTES:
+            value = LOSS_VALUE.match(data, at + len(LOSS), end)
+            if value is not None:
+                return first, (value.group(), at)
+        at = data.rfind(LOSS, first_at + 1, at)
+    return (first,)
 
 
 class Skimmer:
@@ -129,10 +127,15 @@ class Skimmer:
         lines are counted and their losses found on the way, each progress line once."""
         size = len(data)
         lines = 0
+        find, rfind, must_read = data.find, data.rfind, self._must_read
+        cr = -1
         while pos < size:
-            cr = data.find(b"\r", pos)
+            if cr < pos:
+                cr = find(b"\r", pos)
+                if cr < 0:
+                    cr = size
             # Lines without \r up to the line holding it: short lines, searched as they are.
-            region_end = size if cr < 0 else max(pos, data.rfind(b"\n", pos, cr) + 1)
+            region_end = size if cr == size else rfind(b"\n", pos, cr) + 1
             if region_end > pos:
                 if self._clean_shape(data, pos, region_end):
                     found = None
@@ -145,7 +148,7 @@ class Skimmer:
                 stop = (
                     region_end
                     if found is None
-                    else max(pos, data.rfind(b"\n", pos, found.start() + 1) + 1)
+                    else max(pos, rfind(b"\n", pos, found.start() + 1) + 1)
                 )
                 if losses is not None and stop > pos:
                     for value, at in loss_values(data, pos, stop):
@@ -156,12 +159,13 @@ class Skimmer:
                 pos = region_end
                 continue
             # A line with \r: only its last non-blank segment is ever read as text.
-            eol = data.find(b"\n", cr)
+            eol = find(b"\n", cr)
             eol = size if eol < 0 else eol + 1
-            if self._must_read(data, pos, eol):
+            if must_read(data, pos, eol):
                 return pos, lines
             if losses is not None:
-                losses.extend((value, lines) for value, _ in line_losses(data, pos, eol))
+                for value, _ in line_losses(data, pos, eol):
+                    losses.append((value, lines))
             if data[eol - 1] == 10:  # \n
                 lines += 1
             pos = eol

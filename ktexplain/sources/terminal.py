@@ -11,6 +11,21 @@ ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x
 def clean_line(raw: str) -> str:
     """The text a terminal would finally show on this line: ANSI gone, last ``\\r`` segment."""
     text = raw.rstrip("\n").rstrip("\r")
+    if "\r" in text and "\x1b]" not in text:
+        # A progress bar rewritten hundreds of times: only its last segments are looked at
+        # (no ANSI code but an OSC string can hold a \r, and then the whole line is cleaned).
+        end = len(text)
+        while end > 0:
+            cut = text.rfind("\r", 0, end)
+            segment = text[cut + 1 : end]
+            if "\x1b" in segment:
+                segment = ANSI.sub("", segment)
+            if segment.strip():
+                return segment
+            end = cut
+            if cut < 0:
+                break
+        return ""
     if "\x1b" in text:
         text = ANSI.sub("", text)
     if "\r" in text:

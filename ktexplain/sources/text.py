@@ -128,6 +128,7 @@ class TextReader(BulkReading, TracebackReading):
         self._episodes: episodes.Episodes | None = None  # loaded for long inputs only
         self.passthrough = True
         self.skipped_lines = 0  # lines skimmed over in bulk, never decoded nor read
+        self.blocks_read = 0  # keras-tuner's blocks read at once (`tunerblocks`)
 
     # -- feeding ---------------------------------------------------------------------------
     def _idle(self) -> bool:
@@ -356,15 +357,16 @@ class TextReader(BulkReading, TracebackReading):
 
     def _table_row(self, line: str) -> None:
         parts = line.split("|", 2)
-        if len(parts) != 3 or self.current_trial is None:
+        facts = self.current_trial
+        if len(parts) != 3 or facts is None:
             return
-        value_text, name = parts[0], parts[2].strip()
+        name = parts[2].strip()
         if not name:
             return
-        value = parse_value(value_text)
-        if isinstance(value, str) and value.endswith("...") and len(value) >= 15:
-            self.current_trial.truncated.add(name)
-        self.current_trial.hyperparameters[name] = value
+        value = parse_value(parts[0])
+        if value.__class__ is str and value.endswith("...") and len(value) >= 15:
+            facts.truncated.add(name)
+        facts.hyperparameters[name] = value
 
     def _note_loss(self, value: bytes, line: int) -> None:
         facts = self.current_trial

@@ -45,9 +45,11 @@ RUNNING = re.compile(
     + _BLANKS
     + rb"(Value[ \t]*\|Best Value So Far[ \t]*\|Hyperparameter[ \t]*\n)?"
 )
-# The end of a trial, after the ANSI codes and carriage returns of the progress bar's clearing.
+# The end of a trial, after the ANSI codes and carriage returns of the progress bar's clearing,
+# its duration as `Display.format_duration` writes it (``1d 02h 03m 04s``; no phrase the
+# reader acts on is made of these characters: a warning glued inside is read line by line).
 COMPLETE = re.compile(
-    rb"(?:\x1b\[[0-?]*[ -/]*[@-~]|\r)*(Trial (\d+) Complete \[[^\]\r\n\x1b]*\][ \t]*\n)"
+    rb"(?:\x1b\[[0-?]*[ -/]*[@-~]|\r)*(Trial (\d+) Complete \[[0-9dhms:. ]*\][ \t]*\n)"
 )
 OBJECTIVE = re.compile(rb"[^\s:]+: \S+[ \t]*\n")  # a first look: `text.OBJECTIVE_LINE` decides
 SUMMARY = re.compile(rb"Trial (\w+) summary[ \t]*\nHyperparameters:[ \t]*\n")
