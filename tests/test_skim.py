@@ -107,7 +107,7 @@ def _read(data: bytes, bulk: bool):
         reader.feed_bytes(data, bulk_after=0)
     else:
         text = data.decode("utf-8", "replace")
-        for line in text.removesuffix("\n").split("\n"):
+        for line in text.removesuffix("\n").split("\n") if text else ():  # empty: no line
             reader.feed(line)
     failures = [
         (f.exception.type, f.exception.message, f.trial, f.origin.line, f.traceback_text)
@@ -126,13 +126,16 @@ def _read(data: bytes, bulk: bool):
     ),
     st.lists(st.integers(0, len(EDGE_LINES) - 1), max_size=8),
     st.integers(0, 2),
+    st.booleans(),
 )
-def test_shortcuts_read_any_mix_of_real_runs_as_line_by_line(runs, edges, repeat):
+def test_shortcuts_read_any_mix_of_real_runs_as_line_by_line(runs, edges, repeat, cut_short):
     pieces = [b"\n".join(REAL_LINES[start : start + length]) for start, length in runs]
     for index, edge in enumerate(edges):
         pieces.insert((index * 7) % (len(pieces) + 1), EDGE_LINES[edge])
     data = b"\n".join(pieces) + b"\n"
     data = data * (repeat + 1)  # repeated: tracebacks already read come back
+    if cut_short:
+        data = data[:-1]  # a log cut off mid-line: its last line has no newline
     assert _read(data, bulk=True) == _read(data, bulk=False)
 
 

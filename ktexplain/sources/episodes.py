@@ -136,19 +136,21 @@ class Episodes:
                     and not pending.warning
                     and b"loss: " not in data[pos:line_start]  # a loss would have been noted
                 ):
-                    self._keep(
-                        key,
-                        Episode(
-                            text=data[pos:line_start],
-                            lines=lines_before - first_line,
-                            records=tuple(pending.records),
-                            shown=pending.text[0],
-                            limit=reader.limit if embedded else None,
-                            embedded=pending.line - first_line if embedded else None,
-                            in_message=in_message,
-                            separator_seen=separator_seen,
-                        ),
+                    episode = Episode(
+                        text=data[pos:line_start],
+                        lines=lines_before - first_line,
+                        records=tuple(pending.records),
+                        shown=pending.text[0],
+                        limit=reader.limit if embedded else None,
+                        embedded=pending.line - first_line if embedded else None,
+                        in_message=in_message,
+                        separator_seen=separator_seen,
                     )
+                    # Kept only if the line that closed it closes it cleanly, as a replay asks
+                    # of its next line: a line split first (a traceback glued to a progress bar)
+                    # gives its head to the message it closes.
+                    if _closes(episode, reader, data, line_start):
+                        self._keep(key, episode)
                 return at
             inside = (
                 reader.block is not None

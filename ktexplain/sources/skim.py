@@ -112,7 +112,7 @@ class Skimmer:
             rf"{rendering}|^{ansi}(?:{opening})|(?:{closing}){ansi}\r?$".encode(), re.MULTILINE
         )
         self._verdicts: dict[bytes, object] = {}
-        self._clean: set[bytes] = set()  # shapes of runs of short lines that hold no trigger
+        self._clean: dict[bytes, int] = {}  # shapes of short lines that hold no trigger → lines
         self._quiet: set[bytes] = set()  # … and that no rendering acts on
         # Verdicts are shared by shape only while no phrase holds a digit (see `_segment`).
         self._by_shape = not any(c.isdigit() for text in (*anywhere, *starts, *ends) for c in text)
@@ -137,14 +137,18 @@ class Skimmer:
             # Lines without \r up to the line holding it: short lines, searched as they are.
             region_end = size if cr == size else rfind(b"\n", pos, cr) + 1
             if region_end > pos:
-                if self._clean_shape(data, pos, region_end):
-                    found = None
-                elif self.head.match(data, pos) is not None:
+                known = self._clean_lines(data, pos, region_end)
+                if known is not None:
+                    lines += known  # no trigger and no loss: only its lines counted
+                    if region_end == size and data[size - 1] != 10:
+                        lines += 1  # the last line, cut off before its newline
+                    pos = region_end
+                    continue
+                if self.head.match(data, pos) is not None:
                     return pos, lines
-                else:
-                    found = self.raw.search(data, pos, region_end)
-                    if found is None:
-                        self._note_clean(data, pos, region_end)
+                found = self.raw.search(data, pos, region_end)
+                if found is None:
+                    self._note_clean(data, pos, region_end)
                 stop = (
                     region_end
                     if found is None
@@ -156,6 +160,8 @@ class Skimmer:
                 lines += data.count(b"\n", pos, stop)
                 if found is not None:
                     return stop, lines
+                if region_end == size and data[size - 1] != 10:
+                    lines += 1  # the last line, cut off before its newline
                 pos = region_end
                 continue
             # A line with \r: only its last non-blank segment is ever read as text.
@@ -166,8 +172,7 @@ class Skimmer:
             if losses is not None:
                 for value, _ in line_losses(data, pos, eol):
                     losses.append((value, lines))
-            if data[eol - 1] == 10:  # \n
-                lines += 1
+            lines += 1  # ended by its newline, or the last line, cut off before it
             pos = eol
         return size, lines
 
@@ -206,17 +211,21 @@ class Skimmer:
         return True
 
     def _clean_shape(self, data: bytes, start: int, end: int) -> bool:
-        """Short lines whose shape (digits set to 0) was found to hold no trigger before: the
+        return self._clean_lines(data, start, end) is not None
+
+    def _clean_lines(self, data: bytes, start: int, end: int) -> int | None:
+        """Short lines whose shape (digits set to 0) was found before to hold no trigger, no
+        ANSI code, no \\r and no loss, and how many lines they are (None: not known so). The
         lines between progress bars and the rows of tables come back with other numbers."""
         if not self._by_shape or end - start > _MAX_SHAPE:
-            return False
-        return data[start:end].translate(_DIGITS_TO_ZERO) in self._clean
+            return None
+        return self._clean.get(data[start:end].translate(_DIGITS_TO_ZERO))
 
     def _note_clean(self, data: bytes, start: int, end: int) -> None:
         if self._by_shape and end - start <= _MAX_SHAPE and len(self._clean) < _MAX_SHAPES:
             chunk = data[start:end]
             if b"\r" not in chunk and b"\x1b" not in chunk and LOSS not in chunk:
-                self._clean.add(chunk.translate(_DIGITS_TO_ZERO))
+                self._clean[chunk.translate(_DIGITS_TO_ZERO)] = chunk.count(b"\n")
 
     def next_stop(self, data: bytes, pos: int) -> int:
         """The start of the first line at or after `pos` that must be read (see `skim`)."""
