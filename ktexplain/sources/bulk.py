@@ -183,14 +183,14 @@ class BulkReading:
             return end
         summary = self.summary
         assert summary is not None
-        for line in lines:
+        for index, line in enumerate(lines):
             value = SUMMARY_VALUE.match(line.strip())
-            if value is None:
-                break  # read as usual from here
+            if value is None:  # read as usual from here
+                self.line_number += index
+                return pos + sum(len(done.encode("utf-8")) + 1 for done in lines[:index])
             summary.note(value.group("name"), value.group("value"))
-            self.line_number += 1
-            pos += len(line.encode("utf-8")) + 1
-        return pos
+        self.line_number += len(lines)
+        return end
 
     def _skimmer(self) -> Skimmer:
         if self._skim is None:

@@ -180,7 +180,11 @@ class Skimmer:
         """Whether nothing in these whole lines is acted on by any part of the reader: no
         trigger, no ANSI code, no ``\\r``, no loss (what `feed` does for them is what
         `TextReader._table_row` and the summary's `note` do)."""
-        if self._clean_shape(chunk, 0, len(chunk)):
+        if (
+            self._by_shape
+            and len(chunk) <= _MAX_SHAPE
+            and chunk.translate(_DIGITS_TO_ZERO) in self._clean
+        ):
             return True
         if (
             b"\r" in chunk
@@ -209,9 +213,6 @@ class Skimmer:
         if shape is not None and len(chunk) <= _MAX_SHAPE and len(self._quiet) < _MAX_SHAPES:
             self._quiet.add(shape)
         return True
-
-    def _clean_shape(self, data: bytes, start: int, end: int) -> bool:
-        return self._clean_lines(data, start, end) is not None
 
     def _clean_lines(self, data: bytes, start: int, end: int) -> int | None:
         """Short lines whose shape (digits set to 0) was found before to hold no trigger, no
