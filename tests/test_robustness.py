@@ -53,8 +53,9 @@ def test_mutated_real_logs_never_break_the_pipeline(log, database, tmp_path):
 
 @pytest.mark.parametrize("block", [1, 7, 64, 1 << 22])
 def test_the_input_is_read_in_blocks_of_whole_lines_and_nothing_is_lost(block, monkeypatch):
-    """The CLI reads a log in blocks ending at line ends, through one reused buffer: a line
-    longer than a block (a progress bar's \\r segments), an empty input, no final newline."""
+    """The CLI reads a log as runs of whole lines inside the blocks it reads, never copying a
+    block: a line longer than a block (a progress bar's \\r segments), a line across two
+    blocks, an empty input, no final newline. Each run says where it is in the input."""
     import io
 
     from ktexplain import inputs
@@ -62,7 +63,9 @@ def test_the_input_is_read_in_blocks_of_whole_lines_and_nothing_is_lost(block, m
     monkeypatch.setattr(inputs, "READ_BLOCK", block)
     log = (CAPTURED / "keras3" / "long-run-some-trials-fail" / "run.log").read_bytes()
     for data in (b"", b"x", b"\n\n", b"a\nb", log[:100_000], log[:100_000] + b"tail"):
-        got = list(inputs._blocks(io.BytesIO(data)))
-        assert b"".join(got) == data
-        assert all(piece.endswith(b"\n") for piece in got[:-1])
-        assert all(got)
+        runs = list(inputs._blocks(io.BytesIO(data)))
+        assert b"".join(piece[start:end] for piece, start, end, _ in runs) == data
+        for piece, start, end, base in runs:
+            assert 0 <= start < end <= len(piece)
+            assert data[base + start : base + end] == piece[start:end]
+        assert all(piece[end - 1 : end] == b"\n" for piece, _, end, _ in runs[:-1])

@@ -258,3 +258,33 @@ def test_a_warning_glued_inside_a_complete_line_is_read_as_line_by_line():
         by_line = _read(data, bulk=False)
         assert [failure[0] for failure in by_line[0]] == [kind]
         assert _read(data, bulk=True) == by_line, kind
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.integers(0, len(REAL_LINES) - 1), st.integers(1, 80)),
+        min_size=1,
+        max_size=8,
+    ),
+    st.binary(max_size=40),
+    st.binary(max_size=40).map(lambda tail: tail.replace(b"\n", b"")),
+)
+def test_lines_inside_a_bigger_block_are_read_as_that_slice(runs, before, after):
+    """The CLI hands the reader ``data[start:end]`` of a block it read, never copied: the
+    bytes before `start` and the cut-off line after `end` are never read."""
+    lines = b"\n".join(b"\n".join(REAL_LINES[a : a + n]) for a, n in runs) + b"\n"
+    alone = TextReader("<test>")
+    alone.feed_bytes(lines, bulk_after=0)
+    inside = TextReader("<test>")
+    block = before + b"\n" + lines + after
+    inside.feed_bytes(block, bulk_after=0, start=len(before) + 1, end=len(block) - len(after))
+
+    def seen(reader):
+        failures = [
+            (f.exception.type, f.exception.message, f.trial, f.origin.line)
+            for f in reader.failures_found()
+        ]
+        return failures, repr(list(reader.trials.values())), reader.line_number
+
+    assert seen(inside) == seen(alone)

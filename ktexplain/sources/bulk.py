@@ -73,18 +73,22 @@ class BulkReading:
         bulk_after: int = LOOSE_INPUT,
         errors: str = "strict",
         undecodable: Callable[[bytes, int], Iterable[str]] | None = None,
+        start: int = 0,
+        end: int | None = None,
     ) -> None:
-        """A block of whole lines of raw bytes. While the reader is idle, the lines before the
-        next one anything could act on are skipped in bulk, never decoded: counted, and their
-        first and last loss noted (see `skim`). The first `bulk_after` lines are read one by
-        one (a short input's loose text may be a pasted message). A line that is not valid
-        UTF-8 goes to `undecodable` (the line and its offset in `data`; it returns the text
-        lines to read instead), or is decoded with `errors`."""
+        """A block of whole lines of raw bytes, ``data[start:end]`` (the bytes around them are
+        never looked at: a block read from a file is not copied to cut it at a line's end).
+        While the reader is idle, the lines before the next one anything could act on are
+        skipped in bulk, never decoded: counted, and their first and last loss noted (see
+        `skim`). The first `bulk_after` lines are read one by one (a short input's loose text
+        may be a pasted message). A line that is not valid UTF-8 goes to `undecodable` (the
+        line and its offset in `data`; it returns the text lines to read instead), or is
+        decoded with `errors`."""
 
         def feed_one(pos: int) -> int:
-            end = data.find(b"\n", pos)
-            end = size if end < 0 else end + 1
-            raw = data[pos : end - 1] if data[end - 1 : end] == b"\n" else data[pos:end]
+            stop = data.find(b"\n", pos, size)
+            stop = size if stop < 0 else stop + 1
+            raw = data[pos : stop - 1] if data[stop - 1 : stop] == b"\n" else data[pos:stop]
             try:
                 self.feed(raw.decode("utf-8", errors))
             except UnicodeDecodeError:
@@ -93,9 +97,9 @@ class BulkReading:
                 else:
                     for piece in undecodable(raw, pos):
                         self.feed(piece)
-            return end
+            return stop
 
-        pos, size = 0, len(data)
+        pos, size = start, len(data) if end is None else end
         while pos < size and self.line_number < bulk_after:
             pos = feed_one(pos)  # a short input is read line by line, and loads no shortcut
         if pos >= size:
@@ -111,31 +115,31 @@ class BulkReading:
         while pos < size:
             if self._idle():
                 losses: list[tuple[bytes, int]] | None = None if self.current_trial is None else []
-                stop, lines = skimmer.skim(data, pos, losses)
+                stop, lines = skimmer.skim(data, pos, losses, size)
                 if stop > pos:
                     self._skipped(lines, losses)
                     pos = stop
                     if pos == size:
                         break
-                block = tunerblocks.read(reader, data, pos, skimmer)  # keras-tuner's own?
+                block = tunerblocks.read(reader, data, pos, skimmer, size)  # keras-tuner's?
                 if block > pos:
                     self.blocks_read += 1
                     pos = block
                     if self.in_table or (self.summary is not None and self.summary.reading_values):
                         # its rows, at once (a block leaves nothing else half-read)
-                        rows = self._rows(data, pos, skimmer)
+                        rows = self._rows(data, pos, skimmer, size)
                         if rows > pos:
-                            pos = tunerblocks.blank_after_rows(reader, data, rows, skimmer)
+                            pos = tunerblocks.blank_after_rows(reader, data, rows, skimmer, size)
                 else:
                     pos = feed_one(pos)
                 continue
             if self.block is not None and fresh(reader):
-                pos = episodes.read(reader, data, pos, feed_one)  # a traceback read before?
+                pos = episodes.read(reader, data, pos, feed_one, size)  # read before?
                 continue
             if self._in_rows():
-                rows = self._rows(data, pos, skimmer)
+                rows = self._rows(data, pos, skimmer, size)
                 if rows > pos:
-                    pos = tunerblocks.blank_after_rows(reader, data, rows, skimmer)
+                    pos = tunerblocks.blank_after_rows(reader, data, rows, skimmer, size)
                     continue
             pos = feed_one(pos)
 
@@ -157,15 +161,15 @@ class BulkReading:
             and self.renderings.idle
         )
 
-    def _rows(self, data: bytes, pos: int, skimmer: Skimmer) -> int:
+    def _rows(self, data: bytes, pos: int, skimmer: Skimmer, size: int) -> int:
         """The rows of a trial's table, or the values of a ``Trial … summary``, from `pos`,
         read at once as `feed` would read them one by one, when they are plain: nothing any
         other part of the reader acts on, no loss, no ANSI code, no ``\\r``. Returns where
         reading goes on (`pos` when nothing was read)."""
         if self.in_table:
-            end = _table_rows(data, pos)
+            end = _table_rows(data, pos, size)
         else:
-            found = SUMMARY_ROWS.match(data, pos)
+            found = SUMMARY_ROWS.match(data, pos, size)
             end = pos if found is None else found.end()
         if end == pos:
             return pos
@@ -210,10 +214,10 @@ class BulkReading:
         self.line_number = base + lines
 
 
-def _table_rows(data: bytes, pos: int) -> int:
+def _table_rows(data: bytes, pos: int, size: int) -> int:
     """The end of the run of whole lines from `pos` that hold a ``|``: a table's rows."""
     while True:
-        eol = data.find(b"\n", pos)
+        eol = data.find(b"\n", pos, size)
         if eol < 0 or data.find(b"|", pos, eol) < 0:
             return pos
         pos = eol + 1

@@ -61,19 +61,28 @@ class Episodes:
         self.replayed = 0
 
     def read(
-        self, reader: TextReader, data: bytes, pos: int, feed_one: Callable[[int], int]
+        self,
+        reader: TextReader,
+        data: bytes,
+        pos: int,
+        feed_one: Callable[[int], int],
+        size: int | None = None,
     ) -> int:
         """The reader has just read a traceback's first line (`fresh`); read the rest from
         `pos`: replayed when it is an episode already read, else line by line (`feed_one(pos)`
         feeds the line at `pos` and returns where the next starts) and kept when it can be.
-        Returns where reading goes on."""
-        key = _key(data, pos)
+        Returns where reading goes on. Nothing at or after `size` (by default ``len(data)``)
+        is read."""
+        size = len(data) if size is None else size
+        key = _key(data, pos, size)
         for episode in self.known.get(key, ()):
             end = pos + len(episode.text)
-            if data.startswith(episode.text, pos) and _closes(episode, reader, data, end):
+            if data.startswith(episode.text, pos, size) and _closes(
+                episode, reader, data, end, size
+            ):
                 self._replay(reader, episode)
                 return end
-        return self._record(reader, data, pos, feed_one, key)
+        return self._record(reader, data, pos, feed_one, key, size)
 
     def _replay(self, reader: TextReader, episode: Episode) -> None:
         chain = reader.chain
@@ -103,11 +112,12 @@ class Episodes:
         pos: int,
         feed_one: Callable[[int], int],
         key: bytes,
+        size: int,
     ) -> int:
         failures, first_line, limit = len(reader.failures), reader.line_number, reader.limit
         first_chain = reader.chain
         reader.passthrough = True
-        at, size = pos, len(data)
+        at = pos
         while at < size:
             line_start, lines_before = at, reader.line_number
             block = reader.block
@@ -149,7 +159,7 @@ class Episodes:
                     # Kept only if the line that closed it closes it cleanly, as a replay asks
                     # of its next line: a line split first (a traceback glued to a progress bar)
                     # gives its head to the message it closes.
-                    if _closes(episode, reader, data, line_start):
+                    if _closes(episode, reader, data, line_start, size):
                         self._keep(key, episode)
                 return at
             inside = (
@@ -186,25 +196,25 @@ def fresh(reader: TextReader) -> bool:
     )
 
 
-def _key(data: bytes, pos: int) -> bytes:
+def _key(data: bytes, pos: int, size: int) -> bytes:
     """An episode is looked up by its frames and exception line: a search repeats a few
     tracebacks, while their first frames (keras-tuner's own) are the same for all of them."""
-    found = _FRAMES_END.search(data, max(0, pos - 1), pos + MAX_KEY)
+    found = _FRAMES_END.search(data, max(0, pos - 1), min(size, pos + MAX_KEY))
     if found is not None:
-        line_end = data.find(b"\n", found.end(), found.end() + MAX_KEY)
+        line_end = data.find(b"\n", found.end(), min(size, found.end() + MAX_KEY))
         if line_end >= 0:
             return data[pos:line_end]
-    return data[pos : pos + KEY]
+    return data[pos : min(size, pos + KEY)]
 
 
-def _closes(episode: Episode, reader: TextReader, data: bytes, at: int) -> bool:
+def _closes(episode: Episode, reader: TextReader, data: bytes, at: int, size: int) -> bool:
     """The line at `at` closes the episode's chain as the one it was read with did, and is
     then read as if nothing had been open: it ends the message (or follows the chain's blank
     lines), it continues no chain, and nothing splits or rewrites it first."""
-    if at >= len(data):
+    if at >= size:
         return False
-    end = data.find(b"\n", at)
-    raw = data[at:] if end < 0 else data[at:end]
+    end = data.find(b"\n", at, size)
+    raw = data[at:size] if end < 0 else data[at:end]
     try:
         line = clean_line(raw.decode("utf-8"))  # what the reader will read of it
     except UnicodeDecodeError:

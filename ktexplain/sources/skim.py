@@ -118,20 +118,24 @@ class Skimmer:
         self._by_shape = not any(c.isdigit() for text in (*anywhere, *starts, *ends) for c in text)
 
     def skim(
-        self, data: bytes, pos: int, losses: list[tuple[bytes, int]] | None = None
+        self,
+        data: bytes,
+        pos: int,
+        losses: list[tuple[bytes, int]] | None = None,
+        end: int | None = None,
     ) -> tuple[int, int]:
-        """Where the first line at or after `pos` starts that must be read (else
-        ``len(data)``), and how many lines (``\\n``) come before it. `pos` is the start of a
+        """Where the first line at or after `pos` starts that must be read (else `end`, by
+        default ``len(data)``), and how many lines (``\\n``) come before it. `pos` is the start of a
         line. With a `losses` list, each skipped line's first and last training-loss value is
         added to it, with the index of its line among those skipped (see `line_losses`): the
         lines are counted and their losses found on the way, each progress line once."""
-        size = len(data)
+        size = len(data) if end is None else end
         lines = 0
         find, rfind, must_read = data.find, data.rfind, self._must_read
         cr = -1
         while pos < size:
             if cr < pos:
-                cr = find(b"\r", pos)
+                cr = find(b"\r", pos, size)
                 if cr < 0:
                     cr = size
             # Lines without \r up to the line holding it: short lines, searched as they are.
@@ -144,7 +148,7 @@ class Skimmer:
                         lines += 1  # the last line, cut off before its newline
                     pos = region_end
                     continue
-                if self.head.match(data, pos) is not None:
+                if self.head.match(data, pos, size) is not None:
                     return pos, lines
                 found = self.raw.search(data, pos, region_end)
                 if found is None:
@@ -165,7 +169,7 @@ class Skimmer:
                 pos = region_end
                 continue
             # A line with \r: only its last non-blank segment is ever read as text.
-            eol = find(b"\n", cr)
+            eol = find(b"\n", cr, size)
             eol = size if eol < 0 else eol + 1
             if must_read(data, pos, eol):
                 return pos, lines

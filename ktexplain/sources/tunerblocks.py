@@ -56,25 +56,25 @@ SUMMARY = re.compile(rb"Trial (\w+) summary[ \t]*\nHyperparameters:[ \t]*\n")
 BLANK = re.compile(rb"[ \t]*\n")
 
 
-def read(reader: TextReader, data: bytes, pos: int, skimmer: Skimmer) -> int:
+def read(reader: TextReader, data: bytes, pos: int, skimmer: Skimmer, end: int) -> int:
     """Read the block of keras-tuner's at `pos` (the start of a line; the reader is idle), if
     there is one there, as feeding its lines would. Returns where reading goes on (`pos` when
-    no block was read)."""
+    no block was read). Nothing at or after `end` is read."""
     first = data[pos : pos + 1]
     if first == b"S":
-        return _running(reader, data, pos, skimmer)
+        return _running(reader, data, pos, skimmer, end)
     if first == b"T":
-        found = _summary(reader, data, pos, skimmer)
-        return found if found > pos else _complete(reader, data, pos, skimmer)
+        found = _summary(reader, data, pos, skimmer, end)
+        return found if found > pos else _complete(reader, data, pos, skimmer, end)
     if first in (b"\x1b", b"\r"):
-        return _complete(reader, data, pos, skimmer)
+        return _complete(reader, data, pos, skimmer, end)
     return pos
 
 
-def blank_after_rows(reader: TextReader, data: bytes, pos: int, skimmer: Skimmer) -> int:
+def blank_after_rows(reader: TextReader, data: bytes, pos: int, skimmer: Skimmer, end: int) -> int:
     """The blank line that ends a trial's table or a summary's values, read as `feed` would
     (`_feed_structure`: the table and the values end, and so does a paragraph)."""
-    found = BLANK.match(data, pos)
+    found = BLANK.match(data, pos, end)
     if found is None or not skimmer.quiet(found.group()):
         return pos
     reader.line_number += 1
@@ -85,8 +85,8 @@ def blank_after_rows(reader: TextReader, data: bytes, pos: int, skimmer: Skimmer
     return found.end()
 
 
-def _running(reader: TextReader, data: bytes, pos: int, skimmer: Skimmer) -> int:
-    found = RUNNING.match(data, pos)
+def _running(reader: TextReader, data: bytes, pos: int, skimmer: Skimmer, end: int) -> int:
+    found = RUNNING.match(data, pos, end)
     if found is None or not skimmer.quiet(found.group()):
         return pos
     reader.line_number += 1
@@ -103,31 +103,31 @@ def _running(reader: TextReader, data: bytes, pos: int, skimmer: Skimmer) -> int
     return found.end()
 
 
-def _complete(reader: TextReader, data: bytes, pos: int, skimmer: Skimmer) -> int:
-    found = COMPLETE.match(data, pos)
+def _complete(reader: TextReader, data: bytes, pos: int, skimmer: Skimmer, end: int) -> int:
+    found = COMPLETE.match(data, pos, end)
     if found is None or not skimmer.quiet(found.group(1)):
         return pos
     reader.line_number += 1
     reader._complete(int(found.group(2)))
-    end = found.end()
+    after = found.end()
     # The next line: a blank one (no score), or the objective; else it is read line by line.
-    blank = BLANK.match(data, end)
+    blank = BLANK.match(data, after, end)
     if blank is not None:
         if not skimmer.quiet(blank.group()):
-            return end
+            return after
         reader.line_number += 1
         reader.expect_objective = False
         return blank.end()
-    line = OBJECTIVE.match(data, end)
+    line = OBJECTIVE.match(data, after, end)
     if line is None or not skimmer.plain(line.group()):
-        return end  # something else acts on it (or a loss, which `feed` notes)
+        return after  # something else acts on it (or a loss, which `feed` notes)
     try:
         stripped = line.group().decode("utf-8").strip()
     except UnicodeDecodeError:
-        return end
+        return after
     objective = OBJECTIVE_LINE.match(stripped)
     if objective is None or stripped.startswith("Best "):
-        return end
+        return after
     reader.line_number += 1
     reader.expect_objective = False
     if reader.current_trial is not None:
@@ -135,8 +135,8 @@ def _complete(reader: TextReader, data: bytes, pos: int, skimmer: Skimmer) -> in
     return line.end()
 
 
-def _summary(reader: TextReader, data: bytes, pos: int, skimmer: Skimmer) -> int:
-    found = SUMMARY.match(data, pos)
+def _summary(reader: TextReader, data: bytes, pos: int, skimmer: Skimmer, end: int) -> int:
+    found = SUMMARY.match(data, pos, end)
     if found is None or not skimmer.quiet(found.group()):
         return pos
     reader.line_number += 1
