@@ -117,13 +117,18 @@ def _read(data: bytes, bulk: bool):
     return failures, repr(list(reader.trials.values())), reader.line_number, reader.limit
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.lists(
+def runs_of_real_lines(most: int) -> st.SearchStrategy[list[tuple[int, int]]]:
+    """Runs of real lines: (first line, how many)."""
+    return st.lists(
         st.tuples(st.integers(0, len(REAL_LINES) - 1), st.integers(1, 80)),
         min_size=1,
-        max_size=12,
-    ),
+        max_size=most,
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    runs_of_real_lines(12),
     st.lists(st.integers(0, len(EDGE_LINES) - 1), max_size=8),
     st.integers(0, 2),
     st.booleans(),
@@ -262,11 +267,7 @@ def test_a_warning_glued_inside_a_complete_line_is_read_as_line_by_line():
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.lists(
-        st.tuples(st.integers(0, len(REAL_LINES) - 1), st.integers(1, 80)),
-        min_size=1,
-        max_size=8,
-    ),
+    runs_of_real_lines(8),
     st.binary(max_size=40),
     st.binary(max_size=40).map(lambda tail: tail.replace(b"\n", b"")),
 )

@@ -16,7 +16,7 @@ gives.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from ktexplain.sources.terminal import ANSI
 
@@ -190,13 +190,7 @@ class Skimmer:
             and chunk.translate(_DIGITS_TO_ZERO) in self._clean
         ):
             return True
-        if (
-            b"\r" in chunk
-            or b"\x1b" in chunk
-            or LOSS in chunk
-            or self.head.match(chunk) is not None
-            or self.raw.search(chunk) is not None
-        ):
+        if not _bare(chunk, self.head.match, self.raw.search):
             return False
         self._note_clean(chunk, 0, len(chunk))
         return True
@@ -207,12 +201,7 @@ class Skimmer:
         shape = chunk.translate(_DIGITS_TO_ZERO) if self._by_shape else None
         if shape is not None and shape in self._quiet:
             return True
-        if (
-            b"\r" in chunk
-            or b"\x1b" in chunk
-            or LOSS in chunk
-            or self.rendering.search(chunk) is not None
-        ):
+        if not _bare(chunk, self.rendering.search):
             return False
         if shape is not None and len(chunk) <= _MAX_SHAPE and len(self._quiet) < _MAX_SHAPES:
             self._quiet.add(shape)
@@ -229,7 +218,7 @@ class Skimmer:
     def _note_clean(self, data: bytes, start: int, end: int) -> None:
         if self._by_shape and end - start <= _MAX_SHAPE and len(self._clean) < _MAX_SHAPES:
             chunk = data[start:end]
-            if b"\r" not in chunk and b"\x1b" not in chunk and LOSS not in chunk:
+            if _bare(chunk):
                 self._clean[chunk.translate(_DIGITS_TO_ZERO)] = chunk.count(b"\n")
 
     def next_stop(self, data: bytes, pos: int) -> int:
@@ -276,6 +265,13 @@ class Skimmer:
         if not text.strip():
             return None
         return self.text.search(text) is not None
+
+
+def _bare(chunk: bytes, *finders: Callable[[bytes], object]) -> bool:
+    """No ANSI code, no ``\\r`` and no loss in `chunk`, and none of `finders` finds anything."""
+    if b"\r" in chunk or b"\x1b" in chunk or LOSS in chunk:
+        return False
+    return all(find(chunk) is None for find in finders)
 
 
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
