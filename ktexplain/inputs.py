@@ -271,11 +271,10 @@ def _read_block(
     repair: damage.LineRepair,
     data: bytes,
     base: int,
-    start: int = 0,
-    end: int | None = None,
+    start: int,
+    end: int,
 ) -> None:
     """The lines ``data[start:end]``; `base` is where ``data`` starts in the input."""
-    end = len(data) if end is None else end
     if data.find(b"\x00", start, end) < 0:
         # Nearly always: skimmed in bulk, and only the lines read are decoded (a line that is
         # not UTF-8 has its damage cut out first).

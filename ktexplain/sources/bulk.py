@@ -123,13 +123,8 @@ class BulkReading:
                         break
                 block = tunerblocks.read(reader, data, pos, skimmer, size)  # keras-tuner's?
                 if block > pos:
-                    self.blocks_read += 1
+                    self.blocks_read += 1  # its rows, if it has any, are read next (`_rows`)
                     pos = block
-                    if self.in_table or (self.summary is not None and self.summary.reading_values):
-                        # its rows, at once (a block leaves nothing else half-read)
-                        rows = self._rows(data, pos, skimmer, size)
-                        if rows > pos:
-                            pos = tunerblocks.blank_after_rows(reader, data, rows, skimmer, size)
                 else:
                     pos = feed_one(pos)
                 continue

@@ -84,12 +84,7 @@ class Skimmer:
         ends: Iterable[str],
         renderings: Iterable[str] = (),
     ):
-        anywhere, starts, ends, renderings = (
-            list(anywhere),
-            list(starts),
-            list(ends),
-            list(renderings),
-        )
+        anywhere, starts, ends = list(anywhere), list(starts), list(ends)
         ansi = _ANSI_PREFIX.decode()
         opening = "|".join(map(re.escape, starts)) or "(?!)"
         closing = "|".join(map(re.escape, ends)) or "(?!)"
@@ -151,8 +146,10 @@ class Skimmer:
                 if self.head.match(data, pos, size) is not None:
                     return pos, lines
                 found = self.raw.search(data, pos, region_end)
-                if found is None:
-                    self._note_clean(data, pos, region_end)
+                if found is None and region_end - pos <= _MAX_SHAPE:
+                    region = data[pos:region_end]
+                    if _bare(region):
+                        self._note_clean(region)
                 stop = (
                     region_end
                     if found is None
@@ -192,7 +189,7 @@ class Skimmer:
             return True
         if not _bare(chunk, self.head.match, self.raw.search):
             return False
-        self._note_clean(chunk, 0, len(chunk))
+        self._note_clean(chunk)
         return True
 
     def quiet(self, chunk: bytes) -> bool:
@@ -215,15 +212,10 @@ class Skimmer:
             return None
         return self._clean.get(data[start:end].translate(_DIGITS_TO_ZERO))
 
-    def _note_clean(self, data: bytes, start: int, end: int) -> None:
-        if self._by_shape and end - start <= _MAX_SHAPE and len(self._clean) < _MAX_SHAPES:
-            chunk = data[start:end]
-            if _bare(chunk):
-                self._clean[chunk.translate(_DIGITS_TO_ZERO)] = chunk.count(b"\n")
-
-    def next_stop(self, data: bytes, pos: int) -> int:
-        """The start of the first line at or after `pos` that must be read (see `skim`)."""
-        return self.skim(data, pos)[0]
+    def _note_clean(self, chunk: bytes) -> None:
+        """`chunk`, whole short lines found to hold no trigger and to be `_bare`: its shape."""
+        if self._by_shape and len(chunk) <= _MAX_SHAPE and len(self._clean) < _MAX_SHAPES:
+            self._clean[chunk.translate(_DIGITS_TO_ZERO)] = chunk.count(b"\n")
 
     def _must_read(self, data: bytes, start: int, eol: int) -> bool:
         end = eol

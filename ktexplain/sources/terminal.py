@@ -22,9 +22,7 @@ def clean_line(raw: str) -> str:
                 segment = ANSI.sub("", segment)
             if segment.strip():
                 return segment
-            end = cut
-            if cut < 0:
-                break
+            end = cut  # a blank segment: the terminal shows the one before
         return ""
     if "\x1b" in text:
         text = ANSI.sub("", text)
