@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ktexplain.failure import HyperParameterSpec, Report, Trial
+from ktexplain.record import replace
 
 MIN_FAILED = 2
 MIN_SUCCEEDED = 2

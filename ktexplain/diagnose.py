@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import replace
 from typing import Any
 
 from ktexplain.failure import (
@@ -16,6 +15,7 @@ from ktexplain.failure import (
     Trial,
 )
 from ktexplain.patterns import Database, Pattern, frames_text
+from ktexplain.record import replace
 from ktexplain.templates import fill
 from ktexplain.validity import parse_valid, suggest
 

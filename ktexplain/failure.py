@@ -10,12 +10,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from ktexplain.record import Record, replace, set_field
 
 if TYPE_CHECKING:
     from ktexplain.attribution import Region
     from ktexplain.lint import Finding
+
+__all__ = [
+    "CATEGORIES",
+    "Diagnosis",
+    "ExceptionRecord",
+    "Failure",
+    "Frame",
+    "HyperParameterLink",
+    "HyperParameterSpec",
+    "Origin",
+    "Report",
+    "Trial",
+    "replace",
+    "summary_line",
+]
 
 CATEGORIES = (
     "data-shape",
@@ -29,12 +45,20 @@ CATEGORIES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(Record):
+    __slots__ = ("filename", "lineno", "function", "line")
     filename: str
     lineno: int | None
     function: str
-    line: str | None = None
+    line: str | None
+
+    def __init__(
+        self, filename: str, lineno: int | None, function: str, line: str | None = None
+    ) -> None:
+        set_field(self, "filename", filename)
+        set_field(self, "lineno", lineno)
+        set_field(self, "function", function)
+        set_field(self, "line", line)
 
     @property
     def is_user_code(self) -> bool:
@@ -49,13 +73,18 @@ class Frame:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class ExceptionRecord:
+class ExceptionRecord(Record):
     """One exception of a chain: its type as printed, its message with ANSI stripped."""
 
+    __slots__ = ("type", "message", "frames")
     type: str
     message: str
-    frames: tuple[Frame, ...] = ()
+    frames: tuple[Frame, ...]
+
+    def __init__(self, type: str, message: str, frames: tuple[Frame, ...] = ()) -> None:
+        set_field(self, "type", type)
+        set_field(self, "message", message)
+        set_field(self, "frames", frames)
 
     @property
     def short_type(self) -> str:
@@ -105,13 +134,18 @@ def summary_line(message: str) -> str:
     return lines[0].strip()
 
 
-@dataclass(frozen=True, slots=True)
-class HyperParameterSpec:
+class HyperParameterSpec(Record):
     """A search-space entry as keras-tuner stores it (`class_name` + `config`)."""
 
+    __slots__ = ("name", "class_name", "config")
     name: str
     class_name: str
-    config: Mapping[str, Any] = field(default_factory=dict)
+    config: Mapping[str, Any]
+
+    def __init__(self, name: str, class_name: str, config: Mapping[str, Any] | None = None) -> None:
+        set_field(self, "name", name)
+        set_field(self, "class_name", class_name)
+        set_field(self, "config", {} if config is None else config)
 
     def default(self) -> Any:
         """The value keras-tuner uses when it builds once at construction."""
@@ -164,8 +198,7 @@ def _short(value: Any) -> str:
     return repr(value)
 
 
-@dataclass(frozen=True, slots=True)
-class Trial:
+class Trial(Record):
     """What is known of the trial a failure happened in.
 
     ``number`` is the 1-based ``Running Trial #N`` of the log; ``trial_id`` the 0-based,
@@ -173,13 +206,40 @@ class Trial:
     that the log's table cut to 15 characters plus ``...``.
     """
 
-    number: int | None = None
-    trial_id: str | None = None
-    hyperparameters: Mapping[str, Any] = field(default_factory=dict)
-    space: tuple[HyperParameterSpec, ...] = ()
-    status: str | None = None
-    values_truncated: frozenset[str] = frozenset()
-    construction: bool = False
+    __slots__ = (
+        "number",
+        "trial_id",
+        "hyperparameters",
+        "space",
+        "status",
+        "values_truncated",
+        "construction",
+    )
+    number: int | None
+    trial_id: str | None
+    hyperparameters: Mapping[str, Any]
+    space: tuple[HyperParameterSpec, ...]
+    status: str | None
+    values_truncated: frozenset[str]
+    construction: bool
+
+    def __init__(
+        self,
+        number: int | None = None,
+        trial_id: str | None = None,
+        hyperparameters: Mapping[str, Any] | None = None,
+        space: tuple[HyperParameterSpec, ...] = (),
+        status: str | None = None,
+        values_truncated: frozenset[str] = frozenset(),
+        construction: bool = False,
+    ) -> None:
+        set_field(self, "number", number)
+        set_field(self, "trial_id", trial_id)
+        set_field(self, "hyperparameters", {} if hyperparameters is None else hyperparameters)
+        set_field(self, "space", space)
+        set_field(self, "status", status)
+        set_field(self, "values_truncated", values_truncated)
+        set_field(self, "construction", construction)
 
     @property
     def label(self) -> str:
@@ -195,19 +255,22 @@ class Trial:
         return next((s for s in self.space if s.name == name), None)
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
+class Origin(Record):
     """Where in the input a failure was found: ``run.log:120`` or ``<live>``."""
 
+    __slots__ = ("source", "line")
     source: str
-    line: int | None = None
+    line: int | None
+
+    def __init__(self, source: str, line: int | None = None) -> None:
+        set_field(self, "source", source)
+        set_field(self, "line", line)
 
     def __str__(self) -> str:
         return f"{self.source}:{self.line}" if self.line is not None else self.source
 
 
-@dataclass(frozen=True, slots=True)
-class Failure:
+class Failure(Record):
     """One failed trial (or one uncaught exception), whatever the input was.
 
     ``chain`` is in the order Python prints it: the first cause first, the exception that was
@@ -223,17 +286,56 @@ class Failure:
     reported after the failures that have an exception of their own.
     """
 
+    __slots__ = (
+        "chain",
+        "origin",
+        "trial",
+        "traceback_text",
+        "tripped_limit",
+        "synthetic",
+        "raising_spec",
+        "warning",
+        "weak",
+        "candidate",
+        "worker",
+    )
     chain: tuple[ExceptionRecord, ...]
     origin: Origin
-    trial: Trial | None = None
-    traceback_text: str = ""
-    tripped_limit: int | None = None
-    synthetic: bool = False
-    raising_spec: HyperParameterSpec | None = None
-    warning: bool = False
-    weak: bool = False
-    candidate: bool = False
-    worker: str | None = None  # a distributed search's worker whose log holds it
+    trial: Trial | None
+    traceback_text: str
+    tripped_limit: int | None
+    synthetic: bool
+    raising_spec: HyperParameterSpec | None
+    warning: bool
+    weak: bool
+    candidate: bool
+    worker: str | None  # a distributed search's worker whose log holds it
+
+    def __init__(
+        self,
+        chain: tuple[ExceptionRecord, ...],
+        origin: Origin,
+        trial: Trial | None = None,
+        traceback_text: str = "",
+        tripped_limit: int | None = None,
+        synthetic: bool = False,
+        raising_spec: HyperParameterSpec | None = None,
+        warning: bool = False,
+        weak: bool = False,
+        candidate: bool = False,
+        worker: str | None = None,
+    ) -> None:
+        set_field(self, "chain", chain)
+        set_field(self, "origin", origin)
+        set_field(self, "trial", trial)
+        set_field(self, "traceback_text", traceback_text)
+        set_field(self, "tripped_limit", tripped_limit)
+        set_field(self, "synthetic", synthetic)
+        set_field(self, "raising_spec", raising_spec)
+        set_field(self, "warning", warning)
+        set_field(self, "weak", weak)
+        set_field(self, "candidate", candidate)
+        set_field(self, "worker", worker)
 
     @property
     def exception(self) -> ExceptionRecord:
@@ -248,48 +350,115 @@ class Failure:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class HyperParameterLink:
+class HyperParameterLink(Record):
     """The hyperparameter blamed. ``via`` says how it was found: ``argument`` (the message's
     argument is a hyperparameter with that value), ``value`` (the only one with that value),
     ``line`` (defined on the line that raised), ``hint`` (the pattern's hint)."""
 
+    __slots__ = ("name", "value", "spec", "via")
     name: str
     value: Any
-    spec: HyperParameterSpec | None = None
-    via: str = "value"
+    spec: HyperParameterSpec | None
+    via: str
+
+    def __init__(
+        self, name: str, value: Any, spec: HyperParameterSpec | None = None, via: str = "value"
+    ) -> None:
+        set_field(self, "name", name)
+        set_field(self, "value", value)
+        set_field(self, "spec", spec)
+        set_field(self, "via", via)
 
 
-@dataclass(frozen=True, slots=True)
-class Diagnosis:
+class Diagnosis(Record):
     """What a failure means. ``exception`` is the member of the chain the pattern matched."""
 
+    __slots__ = (
+        "failure",
+        "category",
+        "exception",
+        "pattern_id",
+        "title",
+        "offending_name",
+        "offending_value",
+        "expected_value",
+        "layer",
+        "optimizer",
+        "constraint",
+        "hyperparameter",
+        "fix",
+        "dialect",
+    )
     failure: Failure
     category: str
     exception: ExceptionRecord
-    pattern_id: str | None = None
-    title: str | None = None
-    offending_name: str | None = None
-    offending_value: str | None = None
-    expected_value: str | None = None
-    layer: str | None = None
-    optimizer: str | None = None
-    constraint: str | None = None
-    hyperparameter: HyperParameterLink | None = None
-    fix: str | None = None
-    dialect: str | None = None
+    pattern_id: str | None
+    title: str | None
+    offending_name: str | None
+    offending_value: str | None
+    expected_value: str | None
+    layer: str | None
+    optimizer: str | None
+    constraint: str | None
+    hyperparameter: HyperParameterLink | None
+    fix: str | None
+    dialect: str | None
+
+    def __init__(
+        self,
+        failure: Failure,
+        category: str,
+        exception: ExceptionRecord,
+        pattern_id: str | None = None,
+        title: str | None = None,
+        offending_name: str | None = None,
+        offending_value: str | None = None,
+        expected_value: str | None = None,
+        layer: str | None = None,
+        optimizer: str | None = None,
+        constraint: str | None = None,
+        hyperparameter: HyperParameterLink | None = None,
+        fix: str | None = None,
+        dialect: str | None = None,
+    ) -> None:
+        set_field(self, "failure", failure)
+        set_field(self, "category", category)
+        set_field(self, "exception", exception)
+        set_field(self, "pattern_id", pattern_id)
+        set_field(self, "title", title)
+        set_field(self, "offending_name", offending_name)
+        set_field(self, "offending_value", offending_value)
+        set_field(self, "expected_value", expected_value)
+        set_field(self, "layer", layer)
+        set_field(self, "optimizer", optimizer)
+        set_field(self, "constraint", constraint)
+        set_field(self, "hyperparameter", hyperparameter)
+        set_field(self, "fix", fix)
+        set_field(self, "dialect", dialect)
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
+class Report(Record):
     """One cause, with every trial it happened in (in order of first appearance). ``region``
     is the part of the search space where the cause happens, when the run's other trials were
     known (``ktexplain.attribution``)."""
 
+    __slots__ = ("diagnosis", "failures", "region", "risks")
     diagnosis: Diagnosis
     failures: tuple[Failure, ...]
-    region: Region | None = None
-    risks: tuple[Finding, ...] = ()  # the lint's findings on the blamed definition
+    region: Region | None
+    risks: tuple[Finding, ...]  # the lint's findings on the blamed definition
+
+    def __init__(
+        self,
+        diagnosis: Diagnosis,
+        failures: tuple[Failure, ...],
+        region: Region | None = None,
+        risks: tuple[Finding, ...] = (),
+    ) -> None:
+        set_field(self, "diagnosis", diagnosis)
+        set_field(self, "failures", failures)
+        set_field(self, "region", region)
+        set_field(self, "risks", risks)
 
     @property
     def occurrences(self) -> int:

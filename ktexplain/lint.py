@@ -14,11 +14,12 @@ import ast
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
 
 from ktexplain.failure import HyperParameterSpec, Report
+from ktexplain.record import replace
 from ktexplain.sources.code import call_spec
 
 POSITIVE_INT = ("filters", "units", "kernel_size", "output_dim", "num_heads", "pool_size")

@@ -10,13 +10,13 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ktexplain import patterncache
 from ktexplain.failure import CATEGORIES
 from ktexplain.prefilter import LazyRegex
+from ktexplain.record import Record, fields, set_field
 from ktexplain.templates import TemplateError, fields_of
 
 DIALECTS = ("keras3", "keras2", "jax", "torch", "tf-op", "keras-tuner", "python")
@@ -47,41 +47,115 @@ MATCH_TIMEOUT = 0.25  # seconds per regex search: a catastrophic pattern costs t
 MAX_MESSAGE = 200_000  # characters of a message searched; the rest is never a cause
 
 
-@dataclass(frozen=True)
-class Example:
+class Example(Record):
     """A message the pattern must match, with where it really came from: a captured run
     (``fixture``), a real text people saved (``real``: an id in ``fixtures/real/texts.jsonl``),
     or a template mined from a released package (``template``: ``keras==2.3.1``, checked
     against ``catalogue/messages.jsonl``)."""
 
+    __slots__ = ("message", "fixture", "value", "frames", "real", "template", "exception")
     message: str
-    fixture: str | None = None
-    value: str | None = None
-    frames: str = ""
-    real: str | None = None
-    template: str | None = None
-    exception: str | None = None
+    fixture: str | None
+    value: str | None
+    frames: str
+    real: str | None
+    template: str | None
+    exception: str | None
+
+    def __init__(
+        self,
+        message: str,
+        fixture: str | None = None,
+        value: str | None = None,
+        frames: str = "",
+        real: str | None = None,
+        template: str | None = None,
+        exception: str | None = None,
+    ) -> None:
+        set_field(self, "message", message)
+        set_field(self, "fixture", fixture)
+        set_field(self, "value", value)
+        set_field(self, "frames", frames)
+        set_field(self, "real", real)
+        set_field(self, "template", template)
+        set_field(self, "exception", exception)
 
 
-@dataclass(frozen=True)
-class Pattern:
+class Pattern(Record):
+    __slots__ = (
+        "id",
+        "category",
+        "title",
+        "regexes",
+        "dialects",
+        "frame_regexes",
+        "exception_types",
+        "priority",
+        "statics",
+        "valid",
+        "hyperparameter_hint",
+        "link_by_value",
+        "rule",
+        "fix",
+        "fix_with_hp",
+        "examples",
+        "source",
+    )
     id: str
     category: str
     title: str
     regexes: tuple[Any, ...]  # compiled `regex` patterns
     dialects: tuple[str, ...]
-    frame_regexes: tuple[Any, ...] = ()
-    exception_types: tuple[str, ...] = ()
-    priority: int = 50
-    statics: Mapping[str, str] = field(default_factory=dict)
-    valid: str | None = None
-    hyperparameter_hint: tuple[str, ...] = ()
-    link_by_value: bool = True
-    rule: str | None = None
-    fix: str | None = None
-    fix_with_hp: str | None = None
-    examples: tuple[Example, ...] = ()
-    source: str = ""
+    frame_regexes: tuple[Any, ...]
+    exception_types: tuple[str, ...]
+    priority: int
+    statics: Mapping[str, str]
+    valid: str | None
+    hyperparameter_hint: tuple[str, ...]
+    link_by_value: bool
+    rule: str | None
+    fix: str | None
+    fix_with_hp: str | None
+    examples: tuple[Example, ...]
+    source: str
+
+    def __init__(
+        self,
+        id: str,
+        category: str,
+        title: str,
+        regexes: tuple[Any, ...],
+        dialects: tuple[str, ...],
+        frame_regexes: tuple[Any, ...] = (),
+        exception_types: tuple[str, ...] = (),
+        priority: int = 50,
+        statics: Mapping[str, str] | None = None,
+        valid: str | None = None,
+        hyperparameter_hint: tuple[str, ...] = (),
+        link_by_value: bool = True,
+        rule: str | None = None,
+        fix: str | None = None,
+        fix_with_hp: str | None = None,
+        examples: tuple[Example, ...] = (),
+        source: str = "",
+    ) -> None:
+        set_field(self, "id", id)
+        set_field(self, "category", category)
+        set_field(self, "title", title)
+        set_field(self, "regexes", regexes)
+        set_field(self, "dialects", dialects)
+        set_field(self, "frame_regexes", frame_regexes)
+        set_field(self, "exception_types", exception_types)
+        set_field(self, "priority", priority)
+        set_field(self, "statics", {} if statics is None else statics)
+        set_field(self, "valid", valid)
+        set_field(self, "hyperparameter_hint", hyperparameter_hint)
+        set_field(self, "link_by_value", link_by_value)
+        set_field(self, "rule", rule)
+        set_field(self, "fix", fix)
+        set_field(self, "fix_with_hp", fix_with_hp)
+        set_field(self, "examples", examples)
+        set_field(self, "source", source)
 
     def search(
         self, exception_type: str, message: str, frames_text: str = ""
@@ -160,12 +234,20 @@ def frames_text(frames: Iterable[Any]) -> str:
     )
 
 
-@dataclass(frozen=True)
-class PatternError:
+class PatternError(Record):
+    __slots__ = ("file", "message", "line", "pattern_id")
     file: str
     message: str
-    line: int | None = None
-    pattern_id: str | None = None
+    line: int | None
+    pattern_id: str | None
+
+    def __init__(
+        self, file: str, message: str, line: int | None = None, pattern_id: str | None = None
+    ) -> None:
+        set_field(self, "file", file)
+        set_field(self, "message", message)
+        set_field(self, "line", line)
+        set_field(self, "pattern_id", pattern_id)
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
@@ -173,10 +255,16 @@ class PatternError:
         return f"{where}{pid}: {self.message}"
 
 
-@dataclass(frozen=True)
-class Database:
+class Database(Record):
+    __slots__ = ("patterns", "errors")
     patterns: tuple[Pattern, ...]
-    errors: tuple[PatternError, ...] = ()
+    errors: tuple[PatternError, ...]
+
+    def __init__(
+        self, patterns: tuple[Pattern, ...], errors: tuple[PatternError, ...] = ()
+    ) -> None:
+        set_field(self, "patterns", patterns)
+        set_field(self, "errors", errors)
 
 
 def builtin_dir() -> Path:
@@ -290,7 +378,7 @@ def _load_text(
 # Pattern's fields the built form keeps as they are (the regexes are kept with their literal).
 _PLAIN_FIELDS = tuple(
     name
-    for name in Pattern.__dataclass_fields__
+    for name in fields(Pattern)
     if name not in ("regexes", "frame_regexes", "examples", "source")
 )
 

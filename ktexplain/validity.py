@@ -10,26 +10,37 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from ktexplain.failure import HyperParameterSpec
+from ktexplain.record import Record, set_field
 
 _CMP = re.compile(r"^(>=|>|<=|<)\s*(-?[0-9.eE+-]+)$")
 _INTERVAL = re.compile(r"^in\s*([\[(])\s*(-?[0-9.eE+-]+)\s*,\s*(-?[0-9.eE+-]+)\s*([\])])$")
 
 
-@dataclass(frozen=True)
-class Bound:
+class Bound(Record):
+    __slots__ = ("value", "inclusive")
     value: float
     inclusive: bool
 
+    def __init__(self, value: float, inclusive: bool) -> None:
+        set_field(self, "value", value)
+        set_field(self, "inclusive", inclusive)
 
-@dataclass(frozen=True)
-class Validity:
-    lower: Bound | None = None
-    upper: Bound | None = None
-    integer: bool = False
+
+class Validity(Record):
+    __slots__ = ("lower", "upper", "integer")
+    lower: Bound | None
+    upper: Bound | None
+    integer: bool
+
+    def __init__(
+        self, lower: Bound | None = None, upper: Bound | None = None, integer: bool = False
+    ) -> None:
+        set_field(self, "lower", lower)
+        set_field(self, "upper", upper)
+        set_field(self, "integer", integer)
 
     def allows(self, value: float) -> bool:
         if self.integer and not float(value).is_integer():

@@ -14,6 +14,7 @@ from conftest import CAPTURED, ROOT
 from ktexplain.diagnose import diagnose
 from ktexplain.failure import ExceptionRecord, Failure, Origin
 from ktexplain.patterns import builtin_dir, load_database, load_file
+from ktexplain.record import fields
 from ktexplain.sources.terminal import ANSI
 from ktexplain.sources.text import failures_from_path
 from ktexplain.templates import TemplateError, fields_of, fill
@@ -288,7 +289,7 @@ def _fields(pattern):
 
 
 def _slots(pattern):
-    return {name: getattr(pattern, name) for name in pattern.__dataclass_fields__}
+    return {name: getattr(pattern, name) for name in fields(pattern)}
 
 
 def test_built_cache_gives_the_same_patterns_as_reading_the_files(tmp_path, monkeypatch):
@@ -304,7 +305,7 @@ def test_built_cache_gives_the_same_patterns_as_reading_the_files(tmp_path, monk
 
 
 class _Plain:
-    """A Pattern's fields as attributes (frozen dataclasses with slots have no __dict__)."""
+    """A Pattern's fields as attributes (a record has no __dict__)."""
 
     def __init__(self, pattern):
         for name, value in _slots(pattern).items():

@@ -14,13 +14,13 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from typing import IO, Any
 
 from ktexplain.failure import ExceptionRecord, Failure, Frame, Origin, Report
 from ktexplain.failure import Trial as TrialRecord
 from ktexplain.livecheck.result import Build, CheckResult, _changes
 from ktexplain.livecheck.space import Space, _grid, _hashable, _is_number
+from ktexplain.record import replace
 from ktexplain.sources.trials import DIVERGENCE_FACTOR
 
 DEFAULT_MAX_BUILDS = 64

@@ -13,11 +13,11 @@ import ast
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ktexplain.failure import Failure, Frame, HyperParameterSpec, Trial
+from ktexplain.record import Record, replace, set_field
 
 HP_METHODS = ("Int", "Float", "Choice", "Boolean", "Fixed")
 POSITIONAL = {
@@ -51,14 +51,20 @@ def locate(filename: str, search_dirs: Sequence[Path]) -> Path | None:
     return None
 
 
-@dataclass(frozen=True)
-class SourceSpec:
+class SourceSpec(Record):
     """A definition found in source. ``name_pattern`` is set for an f-string name
     (``hp.Int(f"units_{i}", ...)``): it matches every name the loop produces, and ``spec.name``
     is the first one when the loop's start is known (``units_0``)."""
 
+    __slots__ = ("spec", "name_pattern")
     spec: HyperParameterSpec
-    name_pattern: re.Pattern[str] | None = None
+    name_pattern: re.Pattern[str] | None
+
+    def __init__(
+        self, spec: HyperParameterSpec, name_pattern: re.Pattern[str] | None = None
+    ) -> None:
+        set_field(self, "spec", spec)
+        set_field(self, "name_pattern", name_pattern)
 
 
 def source_specs(source: str) -> tuple[SourceSpec, ...]:

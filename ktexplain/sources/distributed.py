@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ktexplain.failure import Failure, Trial
+from ktexplain.record import replace
 from ktexplain.sources.terminal import clean_line
 from ktexplain.sources.tunerdir import ProjectReading, _load, _start_order
 

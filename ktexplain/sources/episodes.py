@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ktexplain.failure import ExceptionRecord
+from ktexplain.record import Record, set_field
 from ktexplain.sources.terminal import clean_line
 from ktexplain.sources.text import TF_WARNING_PREFIX
 from ktexplain.sources.tracebacks import BOUNDARIES, CHAIN_SEPARATORS, TRACEBACK
@@ -41,8 +41,17 @@ MAX_BYTES = 16 << 20  # episodes kept: a bound on memory, never on correctness
 MAX_PER_KEY = 32
 
 
-@dataclass(frozen=True, slots=True)
-class Episode:
+class Episode(Record):
+    __slots__ = (
+        "text",
+        "lines",
+        "records",
+        "shown",
+        "limit",
+        "embedded",
+        "in_message",
+        "separator_seen",
+    )
     text: bytes  # from the line after the traceback's first to the closing line, excluded
     lines: int
     records: tuple[ExceptionRecord, ...]
@@ -52,6 +61,26 @@ class Episode:
     embedded: int | None  # that traceback's first line, from the episode's start
     in_message: bool  # the chain was in an exception's message when the closing line came
     separator_seen: bool
+
+    def __init__(
+        self,
+        text: bytes,
+        lines: int,
+        records: tuple[ExceptionRecord, ...],
+        shown: str,
+        limit: int | None,
+        embedded: int | None,
+        in_message: bool,
+        separator_seen: bool,
+    ) -> None:
+        set_field(self, "text", text)
+        set_field(self, "lines", lines)
+        set_field(self, "records", records)
+        set_field(self, "shown", shown)
+        set_field(self, "limit", limit)
+        set_field(self, "embedded", embedded)
+        set_field(self, "in_message", in_message)
+        set_field(self, "separator_seen", separator_seen)
 
 
 class Episodes:

@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 import traceback
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from types import FrameType, TracebackType
 from typing import Any
 
 from ktexplain.failure import ExceptionRecord, Failure, Frame, HyperParameterSpec, Origin, Trial
+from ktexplain.record import replace
 from ktexplain.sources.terminal import ANSI
 from ktexplain.sources.tracebacks import LIMIT
 

@@ -13,24 +13,31 @@ import json
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ktexplain.failure import ExceptionRecord, Failure, HyperParameterSpec, Origin, Trial
+from ktexplain.record import Record, replace, set_field
 from ktexplain.sources.text import failures_from_text
 from ktexplain.sources.trials import parse_value
 
 MAX_TRIAL_JSON = 50_000_000
 
 
-@dataclass(frozen=True)
-class ProjectReading:
+class ProjectReading(Record):
     """The failures, notes for the reader, and every trial of the run (failed or not)."""
 
+    __slots__ = ("failures", "notes", "trials")
     failures: list[Failure]
     notes: list[str]
-    trials: list[Trial] = field(default_factory=list)
+    trials: list[Trial]
+
+    def __init__(
+        self, failures: list[Failure], notes: list[str], trials: list[Trial] | None = None
+    ) -> None:
+        set_field(self, "failures", failures)
+        set_field(self, "notes", notes)
+        set_field(self, "trials", [] if trials is None else trials)
 
 
 def find_projects(path: Path) -> list[Path]:
