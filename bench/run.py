@@ -52,10 +52,14 @@ MEASURE = (
 
 
 def environment() -> dict[str, str]:
-    """Bytecode cached (in a scratch folder), as a pip-installed package has it."""
+    """Bytecode cached (in a scratch folder), as a pip-installed package has it. The user's
+    pattern folder is looked for, as at any start, in an empty config folder (XDG, so on Linux):
+    this machine's own patterns must not change the figures."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "ktexplain-bench-pycache")
-    env["KTEXPLAIN_NO_USER_PATTERNS"] = "1"
+    scratch = Path(tempfile.gettempdir())
+    env["PYTHONPYCACHEPREFIX"] = str(scratch / "ktexplain-bench-pycache")
+    env["XDG_CONFIG_HOME"] = str(scratch / "ktexplain-bench-config")  # never created
+    env.pop("KTEXPLAIN_NO_USER_PATTERNS", None)
     env.pop("KTEXPLAIN", None)
     return env
 

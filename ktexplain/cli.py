@@ -26,9 +26,32 @@ EXIT_NOTHING = 3
 EXIT_INTERNAL = 70
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's own, told the width: left to find it, argparse imports shutil (and with it
+    bz2, lzma and zlib, ~4 ms of every start) for `shutil.get_terminal_size`, which does this."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=terminal_columns() - 2)
+
+
+def terminal_columns() -> int:
+    """$COLUMNS, else the terminal's width, else 80: as `shutil.get_terminal_size`."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ktexplain",
+        formatter_class=_Formatter,
         description="Explain why a Keras Tuner search failed, from its saved output.",
         epilog="`ktexplain patterns` lists the pattern database. Exit codes: 0 explained, "
         "2 usage or unreadable input, 3 no failure found.",

@@ -281,6 +281,15 @@ def builtin_dir() -> Path:
 
 
 def user_dir() -> Path:
+    """``patterns/`` of platformdirs' user config folder. On Linux it is worked out here as
+    platformdirs does (``$XDG_CONFIG_HOME`` when it is an absolute path, as the XDG spec says,
+    else ``~/.config``): importing platformdirs costs ~10 ms of every start, for it loads
+    tempfile, shutil, bz2 and lzma. `tests/test_patterns.py` compares the two."""
+    if sys.platform.startswith("linux"):
+        base = os.environ.get("XDG_CONFIG_HOME", "")
+        if not os.path.isabs(base):
+            base = os.path.join(os.path.expanduser("~"), ".config")
+        return Path(base) / "ktexplain" / "patterns"
     import platformdirs
 
     return Path(platformdirs.user_config_dir("ktexplain")) / "patterns"

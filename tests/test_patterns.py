@@ -4,6 +4,7 @@ and broken files are reported precisely without taking the others down."""
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -419,3 +420,31 @@ def test_no_shipped_regex_backtracks_catastrophically_on_hostile_text():
         pytest.fail(f"a shipped regex hangs on hostile text: {last[0]}")
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith("done")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="worked out by hand on Linux")
+@pytest.mark.parametrize("config_home", [None, "", "/srv/config", "/home/me/.config/"])
+def test_user_dir_is_where_platformdirs_says(config_home, monkeypatch):
+    """`user_dir` finds the user's pattern folder without importing platformdirs on Linux; it
+    must be the folder platformdirs names."""
+    import platformdirs
+
+    from ktexplain.patterns import user_dir
+
+    if config_home is None:
+        monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CONFIG_HOME", config_home)
+    expected = Path(platformdirs.user_config_dir("ktexplain")) / "patterns"
+    assert user_dir() == expected
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="worked out by hand on Linux")
+def test_user_dir_ignores_a_relative_config_home(monkeypatch):
+    """The XDG spec: a relative path in XDG_CONFIG_HOME is invalid and ignored (platformdirs 4
+    does the same; platformdirs 3 used it as it was, relative to wherever the command ran)."""
+    from ktexplain.patterns import user_dir
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", "relative/config")
+    monkeypatch.setenv("HOME", "/home/someone")
+    assert user_dir() == Path("/home/someone/.config/ktexplain/patterns")
