@@ -138,3 +138,22 @@ def test_every_family_of_the_five_has_a_pattern():
     missing = [v for v in evaluate(five) if not v.covered]
     listing = "\n".join(f"{v.family} [{v.category}] {_now(v)}: {v.example[:160]}" for v in missing)
     assert not missing, f"{len(missing)} of {len(five)} families uncovered:\n{listing}"
+
+
+def test_a_fallback_never_claims_a_family_of_another_category(database):
+    """A catch-all fallback (priority < 0) may match many messages nobody listed: on every
+    family of the catalogue whose example it matches, the family's category must be its own
+    (a fallback of the five causes matching an `other` family would put a wrong cause on it)."""
+    fallbacks = [p for p in database.patterns if p.priority < 0 and p.category in FIVE]
+    assert len(fallbacks) >= 2
+    claimed, wrong = 0, []
+    for family in FAMILIES:
+        exception = family.get("example_exception") or "ValueError"
+        for pattern in fallbacks:
+            if pattern.search(exception, family["example"]) is None:
+                continue
+            claimed += 1
+            if family["category"] != pattern.category:
+                wrong.append(f"{pattern.id} claims {family['family']} [{family['category']}]")
+    assert not wrong, "\n".join(wrong)
+    assert claimed >= 5  # the fallbacks do match what they stand for
