@@ -43,6 +43,11 @@ KNOWN_KEYS = frozenset(
         *STATIC_FIELDS,
     }
 )
+# Subclasses a traceback prints under their own name where the message means what the base class's
+# would: TensorFlow's autograph re-raises a KeyError from graph code as
+# `tensorflow.python.autograph.pyct.error_utils.MultilineMessageKeyError` (TF 2.x; it renames
+# `__name__` to KeyError, but a traceback prints the qualified name).
+TYPE_ALIASES = {"MultilineMessageKeyError": "KeyError"}
 MATCH_TIMEOUT = 0.25  # seconds per regex search: a catastrophic pattern costs this, no more
 MAX_MESSAGE = 200_000  # characters of a message searched; the rest is never a cause
 
@@ -181,6 +186,7 @@ class Pattern(Record):
     def _search(self, exception_type: str, message: str, frames_text: str) -> dict[str, str] | None:
         # A message pasted without its type ("") is judged by its words alone.
         short_type = exception_type.rsplit(".", 1)[-1]
+        short_type = TYPE_ALIASES.get(short_type, short_type)
         if self.exception_types and short_type and short_type not in self.exception_types:
             return None
         message = message[:MAX_MESSAGE]

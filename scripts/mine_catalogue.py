@@ -1373,11 +1373,17 @@ OVERRIDES += [
         " mode, TextVectorization split/standardize/ngrams): conventions, hyperparameter-value",
     ),
     (
-        r"^Expected an integer value for (n|size) got|^Can only specify one unknown dimension"
-        r"|^The target_shape argument must not contain more than one",
+        r"^Expected an integer value for (n|size) got",
         "hyperparameter-value",
-        "a float where an int is needed (RepeatVector n, UpSampling size) or a Reshape"
-        " target_shape with two -1: a value invalid in itself",
+        "a float where an int is needed (RepeatVector n, UpSampling size): a value invalid in"
+        " itself",
+    ),
+    (
+        r"^Can only specify one unknown dimension|^The target_shape argument must not contain more"
+        r" than one|^There must be at most one unknown dimension",
+        "layer-constraint",
+        "a Reshape target_shape with two -1: Reshape's own rule (it infers one axis), like an"
+        " invalid padding string; rarely a value from a search space",
     ),
     (
         r"^Both num_bins and bin_boundaries should not be set|^You need to set either num_bins or"
@@ -1471,8 +1477,8 @@ OVERRIDES += [
         " compile() API misuse, not the data's shape",
     ),
     (
-        r"^max_values is deprecated use max_tokens instead|^(Parameter )?must be between 0 and 1( Received)?$"
-        r"|^output_size must be an integer$",
+        r"^max_values is deprecated use max_tokens instead"
+        r"|^(Parameter )?must be between 0 and 1( Received)?$|^output_size must be an integer$",
         "other",
         "a deprecated-argument warning, a tf.nn cell wrapper's keep_prob, a custom cell's"
         " output_size attribute: not a value from a search space",

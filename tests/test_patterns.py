@@ -115,7 +115,7 @@ def test_example_was_copied_from_its_fixture(pattern, index):
         ), f"{pattern.id}: no template of {package} in the catalogue gives {message!r}"
         return
     assert example.fixture, f"{pattern.id}: example without a fixture"
-    log = CAPTURED / example.fixture / "run.log"
+    log = _fixture_log(example.fixture)
     assert log.exists(), f"{pattern.id}: fixture {example.fixture} is not captured"
     if set(pattern.exception_types) & SYNTHETIC:
         # made by the reader from the log (no traceback to copy): the reader must make it
@@ -125,6 +125,15 @@ def test_example_was_copied_from_its_fixture(pattern, index):
     text = ANSI.sub("", log.read_text(encoding="utf-8", errors="replace"))
     first_line = example.message.strip().splitlines()[0].strip()
     assert first_line in text, f"{pattern.id}: example not found in {example.fixture}"
+
+
+def _fixture_log(fixture: str) -> Path:
+    """``keras3/NAME``: a captured scenario; ``planted/BATCH/keras3/NAME``: a planted fault's run
+    (fixtures/planted)."""
+    if fixture.startswith("planted/"):
+        _, batch, dialect, name = fixture.split("/")
+        return ROOT / "fixtures" / "planted" / batch / "runs" / dialect / name / "run.log"
+    return CAPTURED / fixture / "run.log"
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
@@ -448,3 +457,24 @@ def test_user_dir_ignores_a_relative_config_home(monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", "relative/config")
     monkeypatch.setenv("HOME", "/home/someone")
     assert user_dir() == Path("/home/someone/.config/ktexplain/patterns")
+
+
+def test_autograph_s_key_error_subclass_is_matched_as_a_key_error(database):
+    """TensorFlow 2.x re-raises a KeyError from graph code as its subclass
+    `MultilineMessageKeyError`, and Python prints that name: patterns for KeyError apply. The
+    class is read from the installed TensorFlow when there is one (Keras 2's environment)."""
+    keras2 = ROOT / ".venv-keras2" / "lib"
+    sources = sorted(
+        keras2.glob("python3*/site-packages/tensorflow/python/autograph/pyct/error_utils.py")
+    )
+    if sources:
+        assert "class MultilineMessageKeyError(KeyError)" in sources[0].read_text()
+    (pattern,) = [p for p in database.patterns if p.id == "optimizer-reused-across-models"]
+    message = (
+        "'The optimizer cannot recognize variable dense/kernel:0. This usually means you are "
+        "trying to call the optimizer to update different parts of the model separately.'"
+    )
+    printed = "tensorflow.python.autograph.pyct.error_utils.MultilineMessageKeyError"
+    assert pattern.search(printed, message) == pattern.search("KeyError", message)
+    assert pattern.search(printed, message)["value"] == "dense/kernel:0"
+    assert pattern.search("IndexError", message) is None
