@@ -47,3 +47,21 @@ def test_values_compare_as_the_corpus_scorer_does():
     assert planted.forms("(None, 20)") >= {"20", "None,20"}
     assert "1" in planted.forms("1.0") and "0" in planted.forms("units=0")
     assert not planted.forms(None) and not planted.forms("  ")
+
+
+def test_capture_reruns_each_script_in_each_environment(tmp_path, monkeypatch):
+    """`--capture` runs every script of a batch in a fresh folder per environment and keeps its
+    whole output (here with this interpreter standing for both environments)."""
+    batch = tmp_path / "batchX"
+    (batch / "scripts").mkdir(parents=True)
+    (batch / "scripts" / "fails.py").write_text(
+        "import os\n"
+        "print('cwd empty:', os.listdir('.') == ['run.log'])\n"
+        "raise ValueError('planted')\n"
+    )
+    monkeypatch.setattr(planted, "PYTHON", {"keras3": sys.executable, "keras2": sys.executable})
+    planted.capture(batch)
+    for dialect in ("keras3", "keras2"):
+        log = (batch / "runs" / dialect / "fails" / "run.log").read_text()
+        assert "cwd empty: True" in log and "ValueError: planted" in log
+    assert len(planted.runs(batch)) == 2
