@@ -12,26 +12,11 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ktexplain.record import Record, replace, set_field
+from ktexplain.record import Record, set_field
 
 if TYPE_CHECKING:
     from ktexplain.attribution import Region
     from ktexplain.lint import Finding
-
-__all__ = [
-    "CATEGORIES",
-    "Diagnosis",
-    "ExceptionRecord",
-    "Failure",
-    "Frame",
-    "HyperParameterLink",
-    "HyperParameterSpec",
-    "Origin",
-    "Report",
-    "Trial",
-    "replace",
-    "summary_line",
-]
 
 CATEGORIES = (
     "data-shape",

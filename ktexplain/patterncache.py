@@ -30,8 +30,14 @@ def cache_dir() -> Path | None:
         return None
     if chosen:
         return Path(chosen)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "ktexplain" / "patterns"
+    return Path(xdg_base("XDG_CACHE_HOME", ".cache")) / "ktexplain" / "patterns"
+
+
+def xdg_base(variable: str, fallback: str) -> str:
+    """An XDG base folder: the variable when it holds an absolute path (the spec ignores a
+    relative one), else ``~/<fallback>``."""
+    base = os.environ.get(variable, "")
+    return base if os.path.isabs(base) else os.path.join(os.path.expanduser("~"), fallback)
 
 
 def _entry(kind: str, raw: bytes) -> Path | None:

@@ -292,10 +292,7 @@ def user_dir() -> Path:
     else ``~/.config``): importing platformdirs costs ~10 ms of every start, for it loads
     tempfile, shutil, bz2 and lzma. `tests/test_patterns.py` compares the two."""
     if sys.platform.startswith("linux"):
-        base = os.environ.get("XDG_CONFIG_HOME", "")
-        if not os.path.isabs(base):
-            base = os.path.join(os.path.expanduser("~"), ".config")
-        return Path(base) / "ktexplain" / "patterns"
+        return Path(patterncache.xdg_base("XDG_CONFIG_HOME", ".config")) / "ktexplain" / "patterns"
     import platformdirs
 
     return Path(platformdirs.user_config_dir("ktexplain")) / "patterns"

@@ -40,7 +40,6 @@ PYTHON = {
     "keras3": ROOT / ".venv" / "bin" / "python",
     "keras2": ROOT / ".venv-keras2" / "bin" / "python",
 }
-FIVE = {"data-shape", "hyperparameter-value", "layer-constraint", "activation", "optimizer"}
 
 
 def forms(value: Any) -> set[str]:

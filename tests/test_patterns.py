@@ -478,3 +478,14 @@ def test_autograph_s_key_error_subclass_is_matched_as_a_key_error(database):
     assert pattern.search(printed, message) == pattern.search("KeyError", message)
     assert pattern.search(printed, message)["value"] == "dense/kernel:0"
     assert pattern.search("IndexError", message) is None
+
+
+def test_pattern_cache_folder_follows_xdg_and_ignores_a_relative_one(monkeypatch):
+    from ktexplain import patterncache
+
+    monkeypatch.delenv("KTEXPLAIN_CACHE", raising=False)
+    monkeypatch.setenv("HOME", "/home/someone")
+    monkeypatch.setenv("XDG_CACHE_HOME", "/srv/cache")
+    assert patterncache.cache_dir() == Path("/srv/cache/ktexplain/patterns")
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    assert patterncache.cache_dir() == Path("/home/someone/.cache/ktexplain/patterns")

@@ -25,7 +25,6 @@ FLOORS = {
 def test_planted_faults_are_explained(batch):
     rows = planted.score(planted.PLANTED / batch)
     found = planted.summary(rows)
-    assert found["runs"] >= 50  # every script ran in both dialects; a few raise in one only
     (category, runs), (value, with_value) = FLOORS[batch]
     assert found["runs"] == runs and found["with_value"] == with_value
     assert found["category"] >= category, planted.summary(rows)
